@@ -1,0 +1,7 @@
+#pragma once
+// One register_* function per concern; module.cpp calls them all.
+#include <pybind11/pybind11.h>
+
+namespace synthmark::bind {
+void register_info(pybind11::module_& m);
+}  // namespace synthmark::bind

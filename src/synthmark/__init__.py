@@ -1,0 +1,20 @@
+"""synthmark: labels AI-generated media for China's AIGC labeling rules (GB 45438-2025).
+
+Explicit labels (visible text, audible prompt, text notice), implicit labels (AIGC metadata record and
+a keyed watermark that survives re-encoding, scaling and cropping), and tamper-evident audit logs.
+"""
+
+from __future__ import annotations
+
+from . import errors
+from .detection import Detection
+from .keys import Key
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Detection",
+    "Key",
+    "errors",
+    "__version__",
+]
