@@ -1,9 +1,9 @@
 """Keyed, blind video and image watermark (64-bit payload), DCT domain, on luma.
 
 Layout. A tile of 128 x 128 canonical pixels holds 16 x 16 blocks of 8 x 8; ten low-to-mid frequency
-DCT coefficients per block carry 2560 chips. A keyed permutation gives every chip a role: half carry
-the coded payload (CRC-32 + K=15 rate-1/4 convolutional code, soft Viterbi in the C++ core), a quarter
-are sync chips used to search for scale and position ("search" set), and a quarter are held-out sync
+DCT coefficients per block carry 2816 chips. A keyed permutation gives every chip a role: 5/8 carry
+the coded payload (CRC-32 + K=15 rate-1/4 convolutional code, soft Viterbi in the C++ core), 3/16
+are sync chips used to search for scale and position ("search" set), and 3/16 are held-out sync
 chips used only for the final presence test ("test" set). Signs come from keyed streams.
 
 Geometry. The tile repeats over the whole frame from its top-left corner, with one canonical pixel =
@@ -46,13 +46,13 @@ from ._frames import pixel_view
 CANONICAL_SIDE = 540.0  # min(H, W) / CANONICAL_SIDE frame pixels per canonical pixel
 MIN_FRAME_SIDE = 96  # smaller frames cannot hold enough of a tile to be read back
 DEFAULT_FALSE_ALARM = 1e-6  # detection threshold on the calibrated false-alarm probability
-N_DATA = dk.CHIPS_PER_TILE // 2
-N_SEARCH = dk.CHIPS_PER_TILE // 4
+N_DATA = dk.CHIPS_PER_TILE * 5 // 8
+N_SEARCH = dk.CHIPS_PER_TILE * 3 // 16
 N_TEST = dk.CHIPS_PER_TILE - N_DATA - N_SEARCH
 # Mask: gain in luma levels = clamp(FLOOR + SLOPE * mean |gradient|, FLOOR, CEIL) x strength.
-MASK_FLOOR = 1.0
-MASK_SLOPE = 0.30
-MASK_CEIL = 4.0
+MASK_FLOOR = 1.3
+MASK_SLOPE = 0.40
+MASK_CEIL = 5.0
 
 _PAYLOAD_CODE = _core.PayloadCode(64, 32, 15, 4)
 _BASIS = dk.dct_basis()
