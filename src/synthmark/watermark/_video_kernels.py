@@ -48,88 +48,106 @@ def render_pattern(tile, fy, fx, height, width, out):
             out[y * width + x] = q
 
 
-@njit(cache=True, nogil=True)
-def _strip_gains(luma, row0, row1, width, stride, channels, w0, w1, w2, floor, slope, ceil, strength, gains_q):
-    """Mask gains (fixed point, x256/PATTERN_SCALE) for the 8-px blocks of rows [row0, row1).
+# Inner loops work on 1-D row slices: with unit-stride slices LLVM vectorises them (measured 8x faster
+# than indexing the flat buffer with computed offsets).
 
-    Activity is measured on every other row (horizontal and vertical absolute differences of luma):
-    half the reads, the same ranking of texture."""
-    nbx = (width + MASK_BLOCK - 1) // MASK_BLOCK
-    acc = np.zeros(nbx, dtype=np.int32)
-    cnt = np.zeros(nbx, dtype=np.int32)
-    for y in range(row0, row1, 2):
-        if y + 1 >= row1 and row1 - row0 > 1:
-            break
-        base = y * stride
-        below = base + stride if y + 1 < row1 else base
+
+@njit(cache=True, nogil=True)
+def _texture_row(pixels, base, width, channels, out):
+    """The row's texture proxy into out (float32): luma for a plane, green for packed RGB-like pixels
+    (green carries 59% of luma; the mask only ranks texture, so the proxy is enough)."""
+    if channels == 1:
+        row = pixels[base : base + width]
+        for x in range(width):
+            out[x] = row[x]
+    else:
+        row = pixels[base : base + width * channels]
+        for x in range(width):
+            out[x] = row[x * channels + 1]
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _strip_gains(pixels, row0, row1, width, stride, channels, floor, slope, ceil, strength,
+                 row_a, row_b, activity, row_gain):
+    """Per-pixel mask gain (constant over 8-px blocks, in pattern units) for rows [row0, row1).
+
+    Activity = mean absolute horizontal + vertical difference, measured on two row pairs of the strip
+    (rows 0-1 and 4-5): a quarter of the reads, the same ranking of texture."""
+    for x in range(width):
+        activity[x] = 0.0
+    pairs = 0
+    for y in range(row0, row1, 4):
+        _texture_row(pixels, y * stride, width, channels, row_a)
+        _texture_row(pixels, min(y + 1, row1 - 1) * stride, width, channels, row_b)
         for x in range(width - 1):
-            p = base + x * channels
-            if channels == 1:
-                a = np.int32(luma[p])
-                b = np.int32(luma[p + 1])
-                c = np.int32(luma[below + x])
-            else:
-                a = (w0 * np.int32(luma[p]) + w1 * np.int32(luma[p + 1]) + w2 * np.int32(luma[p + 2])) >> 8
-                q = p + channels
-                b = (w0 * np.int32(luma[q]) + w1 * np.int32(luma[q + 1]) + w2 * np.int32(luma[q + 2])) >> 8
-                r = below + x * channels
-                c = (w0 * np.int32(luma[r]) + w1 * np.int32(luma[r + 1]) + w2 * np.int32(luma[r + 2])) >> 8
-            acc[x >> 3] += abs(b - a) + abs(c - a)
-            cnt[x >> 3] += 2
-    for bx in range(nbx):
-        activity = acc[bx] / cnt[bx] if cnt[bx] > 0 else 0.0
-        g = floor + slope * activity
+            activity[x] += abs(row_a[x + 1] - row_a[x]) + abs(row_b[x] - row_a[x])
+        pairs += 1
+    scale = strength / PATTERN_SCALE
+    for bx in range(0, width, MASK_BLOCK):
+        bx1 = min(bx + MASK_BLOCK, width)
+        total = 0.0
+        for x in range(bx, bx1):
+            total += activity[x]
+        g = floor + slope * total / (2.0 * pairs * (bx1 - bx))
         if g > ceil:
             g = ceil
-        gains_q[bx] = np.int32(round(g * strength * 256.0 / PATTERN_SCALE))
+        for x in range(bx, bx1):
+            row_gain[x] = g * scale
 
 
-@njit(cache=True, nogil=True)
-def embed_plane(pixels, height, width, stride, channels, w0, w1, w2, pattern, floor, slope, ceil, strength):
-    """Add the masked pattern to luma, in place.
+@njit(cache=True, nogil=True, fastmath=True)
+def embed_plane(pixels, height, width, stride, channels, pattern, floor, slope, ceil, strength):
+    """Add the masked pattern to luma, in place, rounding half up and clamping to [0, 255].
 
     channels == 1: pixels is a luma plane. channels >= 3: packed RGB-like pixels; the same delta goes to
-    the first three channels, which changes luma by delta and leaves chroma alone. (w0, w1, w2) are the
-    channels' luma weights x256."""
-    nbx = (width + MASK_BLOCK - 1) // MASK_BLOCK
-    gains_q = np.empty(nbx, dtype=np.int32)
-    row_gain = np.empty(width, dtype=np.int32)
+    the first three channels (a fourth, alpha, is left alone), which changes luma by delta and leaves
+    chroma alone."""
+    row_a = np.empty(width, dtype=np.float32)
+    row_b = np.empty(width, dtype=np.float32)
+    activity = np.empty(width, dtype=np.float32)
+    row_gain = np.empty(width, dtype=np.float32)
+    delta = np.zeros(width * channels, dtype=np.float32)  # per byte of the row (alpha bytes stay 0)
+    zero, top, half = np.float32(0.0), np.float32(255.49), np.float32(0.5)
+    n = width * channels
     for row0 in range(0, height, MASK_BLOCK):
         row1 = min(row0 + MASK_BLOCK, height)
-        _strip_gains(pixels, row0, row1, width, stride, channels, w0, w1, w2, floor, slope, ceil, strength, gains_q)
-        for x in range(width):
-            row_gain[x] = gains_q[x >> 3]
+        _strip_gains(pixels, row0, row1, width, stride, channels, floor, slope, ceil, strength,
+                     row_a, row_b, activity, row_gain)
         for y in range(row0, row1):
-            base = y * stride
-            pb = y * width
+            prow = pattern[y * width : (y + 1) * width]
             if channels == 1:
                 for x in range(width):
-                    d = (row_gain[x] * np.int32(pattern[pb + x]) + 128) >> 8
-                    v = np.int32(pixels[base + x]) + d
-                    pixels[base + x] = min(max(v, 0), 255)
+                    delta[x] = row_gain[x] * np.float32(prow[x]) + half
             else:
                 for x in range(width):
-                    d = (row_gain[x] * np.int32(pattern[pb + x]) + 128) >> 8
-                    p = base + x * channels
-                    for c in range(3):
-                        v = np.int32(pixels[p + c]) + d
-                        pixels[p + c] = min(max(v, 0), 255)
+                    d = row_gain[x] * np.float32(prow[x])
+                    delta[x * channels] = d
+                    delta[x * channels + 1] = d
+                    delta[x * channels + 2] = d
+            row = pixels[y * stride : y * stride + n]
+            if channels == 1:
+                for i in range(n):
+                    row[i] = np.uint8(min(max(np.float32(row[i]) + delta[i], zero), top))
+            else:
+                for i in range(n):
+                    row[i] = np.uint8(min(max(np.float32(row[i]) + delta[i] + half, zero), top))
 
 
 @njit(cache=True, nogil=True)
 def accumulate_plane(pixels, height, width, stride, channels, w0, w1, w2, acc):
     """acc[y, x] += luma of the frame (float32 accumulator of the detector)."""
+    k = np.float32(1.0 / 256.0)
     for y in range(height):
-        base = y * stride
+        out = acc[y]
         if channels == 1:
+            row = pixels[y * stride : y * stride + width]
             for x in range(width):
-                acc[y, x] += pixels[base + x]
+                out[x] += row[x]
         else:
+            row = pixels[y * stride : y * stride + width * channels]
             for x in range(width):
-                p = base + x * channels
-                acc[y, x] += (w0 * np.float32(pixels[p]) + w1 * np.float32(pixels[p + 1]) + w2 * np.float32(pixels[p + 2])) * (
-                    np.float32(1.0 / 256.0)
-                )
+                p = x * channels
+                out[x] += (w0 * np.float32(row[p]) + w1 * np.float32(row[p + 1]) + w2 * np.float32(row[p + 2])) * k
 
 
 @njit(cache=True, nogil=True)

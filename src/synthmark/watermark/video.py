@@ -152,9 +152,8 @@ class VideoWatermarker:
             raise FrameTooSmallError(
                 f"frame: {view.width}x{view.height} is too small to carry the watermark (minimum side {MIN_FRAME_SIDE} px)"
             )
-        w0, w1, w2 = view.weights
         vk.embed_plane(
-            view.flat, view.height, view.width, view.stride, view.channels, w0, w1, w2,
+            view.flat, view.height, view.width, view.stride, view.channels,
             self._pattern(view.height, view.width), MASK_FLOOR, MASK_SLOPE, MASK_CEIL, self.strength,
         )
         return frame
@@ -225,6 +224,24 @@ def _whiten(canonical: np.ndarray) -> np.ndarray:
     return residual / np.sqrt(local_power + 0.25)
 
 
+def _coefficient_weights(chips: np.ndarray, layout: _Layout) -> np.ndarray:
+    """Per-chip weights mu_c / sigma_c^2 of each carrier coefficient c (matched-filter combining).
+
+    Encoders and scalers remove high carriers first; the search chips (known signs) show how much of
+    each survived. Measured on the search set only, so the held-out test stays calibrated."""
+    coef_of_chip = np.arange(dk.CHIPS_PER_TILE) % dk.CHIPS_PER_BLOCK
+    signed = chips[layout.search_pos] * layout.signs[layout.search_pos]
+    coef = coef_of_chip[layout.search_pos]
+    weights = np.zeros(dk.CHIPS_PER_BLOCK)
+    for c in range(dk.CHIPS_PER_BLOCK):
+        x = signed[coef == c]
+        var = float(np.var(x)) if x.size > 1 else 0.0
+        weights[c] = max(float(np.mean(x)), 0.0) / var if var > 0 else 0.0
+    if not np.any(weights > 0):
+        weights[:] = 1.0
+    return weights[coef_of_chip]
+
+
 def _z(values: np.ndarray, signs: np.ndarray) -> float:
     energy = float(np.dot(values, values))
     return float(np.dot(values, signs) / np.sqrt(energy)) if energy > 0 else 0.0
@@ -257,16 +274,65 @@ def _read_at_scale(mean: np.ndarray, fy: float, fx: float, layout: _Layout) -> d
     return best
 
 
+def _tile_periods(mean: np.ndarray) -> list[tuple[float, float]]:
+    """Candidate tile periods (frame px, per axis) from the autocorrelation of the whitened frame.
+
+    A tiled pattern makes the autocorrelation peak at multiples of its period on both axes; content
+    decorrelates within a few pixels once whitened. Needed after a crop, where the frame size no longer
+    tells the scale."""
+    h, w = mean.shape
+    step = 2 if min(h, w) >= 720 else 1  # the period is >= 128 px at these sizes: half resolution suffices
+    small = mean[: h - h % step, : w - w % step]
+    if step > 1:
+        small = small.reshape(small.shape[0] // step, step, small.shape[1] // step, step).mean(axis=(1, 3))
+    white = _whiten(small.astype(np.float32))
+    white -= white.mean()
+    spectrum = sfft.rfft2(white, s=(2 * white.shape[0], 2 * white.shape[1]))  # zero-padded: linear, not cyclic
+    auto = sfft.irfft2(spectrum * np.conj(spectrum), s=(2 * white.shape[0], 2 * white.shape[1]))
+    auto /= max(auto[0, 0], 1e-12)
+    candidates = []
+    for axis_profiles in ((auto[:, 0], auto[0, :]),):
+        prof_y, prof_x = axis_profiles
+        lo = int(0.35 * dk.TILE / step)
+        hy, hx = white.shape[0] // 2, white.shape[1] // 2
+        # Normalise by the overlap so long lags are not penalised, then add both axes (isotropic scale).
+        n = min(hy, hx)
+        if n <= lo + 2:
+            return []
+        lags = np.arange(n)
+        overlap_y = (white.shape[0] - lags) / white.shape[0]
+        overlap_x = (white.shape[1] - lags) / white.shape[1]
+        profile = prof_y[:n] / overlap_y + prof_x[:n] / overlap_x
+        baseline = ndimage.median_filter(profile, 9, mode="nearest")
+        peak_profile = profile - baseline
+        order = np.argsort(peak_profile[lo:])[::-1][:3] + lo
+        for d in order:
+            if 0 < d < n - 1:
+                a, b, c = peak_profile[d - 1], peak_profile[d], peak_profile[d + 1]
+                denom = a - 2 * b + c
+                offset = 0.5 * (a - c) / denom if denom < 0 else 0.0
+                period = (d + offset) * step
+                candidates.append((period, period))
+    return candidates
+
+
 def _detect_mean(mean: np.ndarray, layout: _Layout) -> dict:
     h, w = mean.shape
     f_frame = min(h, w) / CANONICAL_SIDE
-    candidates = [f_frame] + ([1.0] if f_frame < 1.0 else [])
+    scales = [(f_frame, f_frame)] + ([(1.0, 1.0)] if f_frame < 1.0 else [])
+    scales += [(py / dk.TILE, px / dk.TILE) for py, px in _tile_periods(mean)]
     best = {"z_search": -np.inf}
-    for f in candidates:
-        outcome = _read_at_scale(mean, f, f, layout)
+    for fy, fx in scales:
+        outcome = _read_at_scale(mean, fy, fx, layout)
         if outcome["z_search"] > best["z_search"]:
             best = outcome
-    chips = best["chips"]
+    # Refine the winning scale: a 0.2% error already shifts the far edge of a 1080p frame by a block.
+    fy, fx = best["scale"]
+    for rel in (-0.003, -0.0015, 0.0015, 0.003):
+        outcome = _read_at_scale(mean, fy * (1 + rel), fx * (1 + rel), layout)
+        if outcome["z_search"] > best["z_search"]:
+            best = outcome
+    chips = best["chips"] * _coefficient_weights(best["chips"], layout)
     z_test = _z(chips[layout.test_pos], layout.signs[layout.test_pos])
     soft = np.zeros(_PAYLOAD_CODE.coded_bits)
     np.add.at(soft, layout.coded_index, chips[layout.data_pos] * layout.signs[layout.data_pos])
