@@ -9,10 +9,14 @@ from __future__ import annotations
 from . import errors
 from .detection import Detection
 from .keys import Key
+from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuditEvent",
+    "AuditLog",
+    "on_labeled",
     "Detection",
     "Key",
     "errors",
