@@ -75,23 +75,13 @@ def transcode(frames: list[np.ndarray], codec: str = "libx264", *, crf: int | No
 
 
 def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
-    """JPEG round trip at a libjpeg-style quality (mjpeg with the matching qscale)."""
+    """JPEG round trip through libjpeg (Pillow) at the standard IJG quality scale, 4:2:0 chroma."""
+    from PIL import Image
+
     buf = io.BytesIO()
-    # ffmpeg's mjpeg qscale 2..31; map quality 50 -> ~ qscale 8 like libjpeg's standard tables.
-    q = int(np.clip(round(2 + (100 - quality) * 0.25 if quality >= 50 else 5000 / quality / 8), 2, 31))
-    with av.open(buf, "w", format="image2", options={"update": "1"}) as oc:
-        s = oc.add_stream("mjpeg", rate=1)
-        s.width, s.height, s.pix_fmt = rgb.shape[1], rgb.shape[0], "yuvj420p"
-        s.codec_context.qscale = q
-        s.options = {"qmin": str(q), "qmax": str(q)}
-        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuvj420p")
-        for p in s.encode(vf):
-            oc.mux(p)
-        for p in s.encode():
-            oc.mux(p)
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="JPEG", quality=quality, subsampling=2)
     buf.seek(0)
-    with av.open(buf, format="image2") as ic:
-        return next(ic.decode(video=0)).to_ndarray(format="rgb24")
+    return np.asarray(Image.open(buf).convert("RGB"))
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -101,3 +91,18 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def luma(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM of two luma images (Wang et al. 2004: Gaussian window sigma 1.5, K1=0.01, K2=0.03)."""
+    from scipy.ndimage import gaussian_filter
+
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    mu_a, mu_b = gaussian_filter(a, 1.5), gaussian_filter(b, 1.5)
+    var_a = gaussian_filter(a * a, 1.5) - mu_a**2
+    var_b = gaussian_filter(b * b, 1.5) - mu_b**2
+    cov = gaussian_filter(a * b, 1.5) - mu_a * mu_b
+    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
+    den = (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+    return float(np.mean(num / den))

@@ -10,6 +10,7 @@ from . import errors
 from .detection import Detection
 from .keys import Key
 from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
+from .watermark.video import VideoDetector, VideoWatermarker, detect_frames, watermark_frames
 
 __version__ = "0.1.0"
 
@@ -19,6 +20,10 @@ __all__ = [
     "on_labeled",
     "Detection",
     "Key",
+    "VideoDetector",
+    "VideoWatermarker",
+    "detect_frames",
+    "watermark_frames",
     "errors",
     "__version__",
 ]

@@ -96,41 +96,51 @@ def _strip_gains(pixels, row0, row1, width, stride, channels, floor, slope, ceil
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def embed_plane(pixels, height, width, stride, channels, pattern, floor, slope, ceil, strength):
+def embed_plane(pixels, height, width, stride, channels, pattern, floor, slope, ceil, strength, max_rms):
     """Add the masked pattern to luma, in place, rounding half up and clamping to [0, 255].
 
     channels == 1: pixels is a luma plane. channels >= 3: packed RGB-like pixels; the same delta goes to
     the first three channels (a fourth, alpha, is left alone), which changes luma by delta and leaves
-    chroma alone."""
+    chroma alone. Two passes: the mask of every strip first, then, if the frame's mean added power
+    would exceed max_rms^2 (very textured frames), all gains are scaled down to meet it."""
     row_a = np.empty(width, dtype=np.float32)
     row_b = np.empty(width, dtype=np.float32)
     activity = np.empty(width, dtype=np.float32)
-    row_gain = np.empty(width, dtype=np.float32)
+    strips = (height + MASK_BLOCK - 1) // MASK_BLOCK
+    gains = np.empty((strips, width), dtype=np.float32)
+    power = 0.0
+    for s in range(strips):
+        row0 = s * MASK_BLOCK
+        row1 = min(row0 + MASK_BLOCK, height)
+        _strip_gains(pixels, row0, row1, width, stride, channels, floor, slope, ceil, strength,
+                     row_a, row_b, activity, gains[s])
+        g = gains[s]
+        for x in range(width):
+            power += (row1 - row0) * g[x] * g[x]
+    rms = math.sqrt(power / (height * width)) * PATTERN_SCALE  # luma levels, pattern of unit RMS
+    factor = np.float32(1.0 if rms <= max_rms else max_rms / rms)
     delta = np.zeros(width * channels, dtype=np.float32)  # per byte of the row (alpha bytes stay 0)
     zero, top, half = np.float32(0.0), np.float32(255.49), np.float32(0.5)
     n = width * channels
-    for row0 in range(0, height, MASK_BLOCK):
-        row1 = min(row0 + MASK_BLOCK, height)
-        _strip_gains(pixels, row0, row1, width, stride, channels, floor, slope, ceil, strength,
-                     row_a, row_b, activity, row_gain)
-        for y in range(row0, row1):
-            prow = pattern[y * width : (y + 1) * width]
-            if channels == 1:
-                for x in range(width):
-                    delta[x] = row_gain[x] * np.float32(prow[x]) + half
-            else:
-                for x in range(width):
-                    d = row_gain[x] * np.float32(prow[x])
-                    delta[x * channels] = d
-                    delta[x * channels + 1] = d
-                    delta[x * channels + 2] = d
-            row = pixels[y * stride : y * stride + n]
-            if channels == 1:
-                for i in range(n):
-                    row[i] = np.uint8(min(max(np.float32(row[i]) + delta[i], zero), top))
-            else:
-                for i in range(n):
-                    row[i] = np.uint8(min(max(np.float32(row[i]) + delta[i] + half, zero), top))
+    for y in range(height):
+        row_gain = gains[y // MASK_BLOCK]
+        prow = pattern[y * width : (y + 1) * width]
+        if channels == 1:
+            for x in range(width):
+                delta[x] = factor * row_gain[x] * np.float32(prow[x]) + half
+        else:
+            for x in range(width):
+                d = factor * row_gain[x] * np.float32(prow[x])
+                delta[x * channels] = d
+                delta[x * channels + 1] = d
+                delta[x * channels + 2] = d
+        row = pixels[y * stride : y * stride + n]
+        if channels == 1:
+            for i in range(n):
+                row[i] = np.uint8(min(max(np.float32(row[i]) + delta[i], zero), top))
+        else:
+            for i in range(n):
+                row[i] = np.uint8(min(max(np.float32(row[i]) + delta[i] + half, zero), top))
 
 
 @njit(cache=True, nogil=True)
@@ -151,12 +161,13 @@ def accumulate_plane(pixels, height, width, stride, channels, w0, w1, w2, acc):
 
 
 @njit(cache=True, nogil=True)
-def resample(image, fy, fx, out):
-    """out[v, u] = image at frame position ((v + 0.5) * fy - 0.5, (u + 0.5) * fx - 0.5), bilinear, edge-clamped."""
+def resample(image, fy, fx, oy, ox, out):
+    """out[v, u] = image at frame position ((v + 0.5 + oy) * fy - 0.5, (u + 0.5 + ox) * fx - 0.5), bilinear,
+    edge-clamped. (oy, ox) shift the canonical grid by a fraction of a canonical pixel."""
     h, w = image.shape
     oh, ow = out.shape
     for v in range(oh):
-        sy = (v + 0.5) * fy - 0.5
+        sy = (v + 0.5 + oy) * fy - 0.5
         if sy < 0.0:
             sy = 0.0
         y0 = int(sy)
@@ -165,7 +176,7 @@ def resample(image, fy, fx, out):
         y1 = min(y0 + 1, h - 1)
         wy = sy - y0
         for u in range(ow):
-            sx = (u + 0.5) * fx - 0.5
+            sx = (u + 0.5 + ox) * fx - 0.5
             if sx < 0.0:
                 sx = 0.0
             x0 = int(sx)
