@@ -9,10 +9,16 @@ from __future__ import annotations
 from . import errors
 from .detection import Detection
 from .keys import Key
+from .labels import AudibleLabel, VisibleLabel, has_text_label, label_image, label_text
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AudibleLabel",
+    "VisibleLabel",
+    "has_text_label",
+    "label_image",
+    "label_text",
     "Detection",
     "Key",
     "errors",
