@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
     py::register_exception<synthmark::PayloadError>(m, "PayloadError", PyExc_RuntimeError);
     synthmark::bind::register_info(m);
     synthmark::bind::register_labels(m);
+    synthmark::bind::register_coding(m);
 }

@@ -10,6 +10,7 @@ from . import errors
 from .detection import Detection
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel, has_text_label, label_image, label_text
+from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
 
 __version__ = "0.1.0"
 
@@ -19,6 +20,9 @@ __all__ = [
     "has_text_label",
     "label_image",
     "label_text",
+    "AuditEvent",
+    "AuditLog",
+    "on_labeled",
     "Detection",
     "Key",
     "errors",
