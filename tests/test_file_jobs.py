@@ -4,6 +4,7 @@ atomic publication, the command line."""
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 import warnings
@@ -202,8 +203,11 @@ def test_cli_label_inspect_and_errors(sources, tmp_path, capsys):
     keyfile = tmp_path / "k.key"
     assert main(["keygen", str(keyfile)]) == 0
     out = tmp_path / "o.mp4"
+    audit = tmp_path / "audit.db"
     assert main(["label", sources["h264_aac.mp4"], str(out), "--key", str(keyfile), "--producer", PRODUCER,
-                 "--content-id", "cli-1", "-q"]) == 0
+                 "--content-id", "cli-1", "-q", "--audit", str(audit)]) == 0
+    with sm.AuditLog(audit, read_only=True) as log:
+        assert log.verify().ok
     capsys.readouterr()
     assert main(["inspect", str(out), "--key", str(keyfile), "--json"]) == 0
     import json
@@ -213,9 +217,9 @@ def test_cli_label_inspect_and_errors(sources, tmp_path, capsys):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"")
     cases = [
-        ["label", str(bad), str(tmp_path / "x.mp4"), "--key", str(keyfile), "--producer", "P", "--content-id", "c"],
-        ["label", sources["h264_aac.mp4"], str(tmp_path / "x.mp4"), "--key", str(tmp_path / "nokey"), "--producer", "P", "--content-id", "c"],
-        ["label", sources["h264_aac.mp4"], str(tmp_path / "x.mp4"), "--key", str(keyfile), "--producer", "P Q", "--content-id", "c"],
+        ["label", str(bad), str(tmp_path / "x.mp4"), "--key", str(keyfile), "--producer", "P", "--content-id", "c", "--no-audit"],
+        ["label", sources["h264_aac.mp4"], str(tmp_path / "x.mp4"), "--key", str(tmp_path / "nokey"), "--producer", "P", "--content-id", "c", "--no-audit"],
+        ["label", sources["h264_aac.mp4"], str(tmp_path / "x.mp4"), "--key", str(keyfile), "--producer", "P Q", "--content-id", "c", "--no-audit"],
         ["inspect", str(tmp_path / "missing.mp4")],
         ["inspect", str(keyfile)],
     ]
@@ -232,3 +236,33 @@ def test_cli_demo_runs_without_input():
     assert proc.returncode == 0, proc.stderr
     assert "metadata: Label 1" in proc.stdout and "verifies with this key" in proc.stdout
     assert "platform Label: none" in proc.stdout  # the unlabeled original
+
+
+# -- audit -------------------------------------------------------------------------------------------
+def test_audit_event_is_durable_before_publish(sources, key, tmp_path):
+    from synthmark.audit import AuditLog
+
+    dst = tmp_path / "o.mp4"
+    with AuditLog(tmp_path / "audit.db") as log:
+        report = label(sources["h264_aac.mp4"], dst, key, audit=log)
+        records = list(log.records())
+        assert log.verify().ok
+    assert "audit" in report.applied
+    ev = records[-1].event
+    assert ev.output_sha256 == sha(dst) and ev.content_id == "job-o" and ev.media_type == "video"
+    assert ev.labels["metadata"]["Label"] == "1"
+    assert key.secret_bytes().hex() not in json.dumps(ev.to_dict())
+
+
+def test_failing_audit_store_publishes_nothing(sources, key, tmp_path):
+    from synthmark.audit import AuditLog
+    from synthmark.errors import AuditError
+
+    ro_path = tmp_path / "audit.db"
+    AuditLog(ro_path).close()
+    out = tmp_path / "out"
+    out.mkdir()
+    with AuditLog(ro_path, read_only=True) as ro:
+        with pytest.raises(AuditError):
+            label(sources["h264_aac.mp4"], out / "o.mp4", key, audit=ro)
+    assert list(out.iterdir()) == []

@@ -58,13 +58,21 @@ def _cmd_label(args) -> int:
         value = getattr(args, name)
         if value is not None:
             options[name] = value
+    log = None
+    if not args.no_audit:
+        from .audit import AuditLog, default_store_url
+
+        audit_key = _load_key(args.audit_key) if args.audit_key else None
+        log = AuditLog(args.audit or default_store_url(), key=audit_key)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the report lists what was not applied
             report = label_file(args.input, args.output, key=key, producer=args.producer,
-                                content_id=args.content_id, label=args.label, progress=bar, **options)
+                                content_id=args.content_id, label=args.label, progress=bar, audit=log, **options)
     finally:
         bar.close()
+        if log is not None:
+            log.close()
     if not args.quiet:
         print(report.summary())
     return 0
@@ -101,9 +109,11 @@ def _cmd_demo(args) -> int:
         make_clip(src, seconds=args.seconds)
         key = Key.generate()
         print(f"2. labeling it with a fresh key {key.id} as producer DemoProvider, content id demo-0001")
-        with warnings.catch_warnings():
+        from .audit import AuditLog
+
+        with warnings.catch_warnings(), AuditLog(out_dir / "demo-audit.db") as log:
             warnings.simplefilter("ignore", RuntimeWarning)
-            report = label_file(src, dst, key=key, producer="DemoProvider", content_id="demo-0001")
+            report = label_file(src, dst, key=key, producer="DemoProvider", content_id="demo-0001", audit=log)
         print(report.summary())
         print("3. inspecting the labeled file with the key")
         print(inspect_file(dst, key=key).summary())
@@ -112,6 +122,86 @@ def _cmd_demo(args) -> int:
         if args.keep:
             print(f"files kept in {out_dir}")
     return 0
+# ---- synthmark audit ... (audit log: verify, purge, export, show)
+
+def _audit_open(args, *, read_only: bool):
+    from .audit import AuditLog, default_store_url
+    from .keys import Key
+
+    key = Key.load(args.key) if getattr(args, "key", None) else None
+    url = args.store or default_store_url()
+    return AuditLog(url, key=key, read_only=read_only)
+
+
+def _cmd_audit_verify(args) -> int:
+    with _audit_open(args, read_only=True) as log:
+        result = log.verify()
+    print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _cmd_audit_purge(args) -> int:
+    with _audit_open(args, read_only=False) as log:
+        result = log.purge(args.older_than)
+    if result.purged:
+        print(f"purged {result.purged} records through seq {result.through_seq}; anchor record seq {result.anchor.seq}")
+    else:
+        print(f"nothing to purge: no records older than {args.older_than} days")
+    return 0
+
+
+def _cmd_audit_export(args) -> int:
+    with _audit_open(args, read_only=True) as log:
+        if args.output in (None, "-"):
+            n = log.export(sys.stdout, args.since, args.until, args.format)
+        else:
+            with open(args.output, "w", encoding="utf-8", newline="") as f:
+                n = log.export(f, args.since, args.until, args.format)
+    print(f"exported {n} records", file=sys.stderr)
+    return 0
+
+
+def _cmd_audit_show(args) -> int:
+    import json
+
+    with _audit_open(args, read_only=True) as log:
+        rec = log.get(args.event_id)
+    if rec is None:
+        print(f"synthmark: error: no audit record with event id {args.event_id}", file=sys.stderr)
+        return 1
+    print(json.dumps(rec.to_dict(), ensure_ascii=False, sort_keys=True, indent=2))
+    return 0
+
+
+def _add_audit_parser(sub) -> None:
+    audit = sub.add_parser("audit", help="audit log: verify, purge, export, show")
+    asub = audit.add_subparsers(dest="audit_command", required=True)
+    store_help = "audit store URL (sqlite:///file.db, postgresql://...; default $SYNTHMARK_AUDIT or ./synthmark-audit.db)"
+
+    p = asub.add_parser("verify", help="walk the hash chain; exit 1 when it is broken")
+    p.add_argument("--key", help="key file to check the records' MACs (signed logs)")
+    p.set_defaults(func=_cmd_audit_verify)
+    p_verify = p
+
+    p = asub.add_parser("purge", help="delete records older than DAYS (>= the 180-day minimum), keep the chain verifiable")
+    p.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+    p.add_argument("--key", help="key file of a signed log")
+    p.set_defaults(func=_cmd_audit_purge)
+    p_purge = p
+
+    p = asub.add_parser("export", help="export records for auditors (JSON lines or CSV)")
+    p.add_argument("--since", help="ISO time (UTC), inclusive, e.g. 2026-01-01 or 2026-01-01T00:00:00Z")
+    p.add_argument("--until", help="ISO time (UTC), exclusive")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    p.set_defaults(func=_cmd_audit_export)
+    p_export = p
+
+    p = asub.add_parser("show", help="print one record")
+    p.add_argument("event_id")
+    p.set_defaults(func=_cmd_audit_show)
+    for p in (p_verify, p_purge, p_export, p):
+        p.add_argument("--store", default=None, help=store_help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audio-codec", dest="audio_codec", help="default aac (libopus for WebM)")
     p.add_argument("--audio-bitrate", dest="audio_bitrate", type=int, help="audio bits/s")
     p.add_argument("--user-ref", dest="user_ref", help="verified user id/pseudonym for the audit log")
+    p.add_argument("--audit", metavar="URL", help="audit store (default: $SYNTHMARK_AUDIT or ./synthmark-audit.db)")
+    p.add_argument("--audit-key", dest="audit_key", metavar="KEYFILE", help="key that signs the audit log")
+    p.add_argument("--no-audit", dest="no_audit", action="store_true", help="do not write the audit log")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=_cmd_label)
 
@@ -155,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--keep", metavar="DIR", help="keep the sample files in DIR")
     p.set_defaults(func=_cmd_demo)
+    _add_audit_parser(sub)
 
     return parser
 
