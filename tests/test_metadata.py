@@ -111,6 +111,11 @@ def test_reserved_code1_is_keyed_over_producer_fields_and_payload(key):
     assert not forged.verify(key, 0x1234)
     assert not rec().verify(key, 0x1234)  # no signature at all
     assert reserved_code1(key, r, 0x1234) == r.reserved_code1
+    import hashlib
+    import hmac
+
+    msg = b"synthmark/aigc-reserved-code1/v1\x00" + f"{PRODUCER}\x00job-42\x00{0x1234:016x}".encode()
+    assert r.reserved_code1 == hmac.new(key.secret_bytes(), msg, hashlib.sha256).hexdigest()
     assert key.secret_bytes().hex() not in r.to_json()
 
 

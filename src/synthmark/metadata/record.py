@@ -8,7 +8,6 @@ user), "3" suspected AI-generated (found by detection). The record is written in
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -176,15 +175,9 @@ def _signature_message(record: AigcRecord, payload: int | None) -> bytes:
 
 
 def _hmac_hex(secret: bytes, msg: bytes) -> str:
-    try:
-        from .. import _core
-        fn = getattr(_core, "hmac_sha256", None)
-    except ImportError:
-        fn = None
-    if fn is not None:
-        out = fn(secret, msg)
-        return out.hex() if isinstance(out, (bytes, bytearray)) else str(out)
-    return hmac.new(secret, msg, hashlib.sha256).hexdigest()
+    from .. import _core  # the key bytes go to the native core and nowhere else
+
+    return _core.hmac_sha256(secret, msg).hex()
 
 
 def reserved_code1(key, record: AigcRecord, payload: int | None) -> str:
