@@ -52,6 +52,19 @@ def test_custom_timing_and_frequency():
     assert [round(d, 2) for _, d in runs] == [0.08, 0.3, 0.08, 0.08]
 
 
+def test_planar_channels_first_layout_is_kept():
+    rng = np.random.default_rng(3)
+    planar = (0.05 * rng.standard_normal((2, SR * 2))).astype(np.float32)
+    out = sm.AudibleLabel().apply(planar, SR)
+    ref = sm.AudibleLabel().apply(np.ascontiguousarray(planar.T), SR)
+    assert out.shape == (2, ref.shape[0]) and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, ref.T)
+    over = sm.AudibleLabel(mode="overlay").apply(planar, SR, channels_first=True)
+    assert over.shape == planar.shape
+    with pytest.raises(InvalidArgumentError, match="ambiguous"):
+        sm.AudibleLabel().apply(np.zeros((4, 4), np.float32), SR)
+
+
 def test_no_clicks_fades():
     out = sm.AudibleLabel().prompt(48000)
     assert abs(out[0]) < 1e-3 and abs(out[-1]) < 1e-3
@@ -158,6 +171,8 @@ def test_bad_input():
         label.apply(np.zeros(SR, np.float32), 16000.0)
     with pytest.raises(InvalidArgumentError, match="too short"):
         sm.AudibleLabel(mode="overlay").apply(np.zeros(100, np.float32), SR)
+    padded = sm.AudibleLabel(mode="overlay", extend=True).apply(np.zeros(100, np.float32), SR)
+    assert padded.size == sm.AudibleLabel()._unit_prompt(SR).size and len(envelope_runs(padded, SR)) == 4
     with pytest.raises(InvalidArgumentError, match="Nyquist"):
         sm.AudibleLabel(frequency=5000).apply(np.zeros(SR, np.float32), 8000)
     with pytest.raises(InvalidArgumentError, match="placement"):

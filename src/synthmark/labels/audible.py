@@ -77,6 +77,7 @@ class AudibleLabel:
         *,
         min_level_dbfs: float = -20.0,
         max_peak_dbfs: float = -3.0,
+        extend: bool = False,
     ) -> None:
         if kind not in ("rhythm", "voice"):
             raise InvalidArgumentError(f"kind: expected 'rhythm' or 'voice', got {kind!r}")
@@ -86,6 +87,8 @@ class AudibleLabel:
         if not places or any(p not in PLACEMENTS for p in places) or len(set(places)) != len(places):
             raise InvalidArgumentError(f"placement: expected one or more distinct of {PLACEMENTS}, got {placement!r}")
         self.kind, self.mode = kind, mode
+        # overlay on a clip too short for the whole prompt: raise (False) or pad the end with silence (True)
+        self.extend = bool(extend)
         self.placements = sorted(places, key=PLACEMENTS.index)
         self.frequency = _positive(frequency, "frequency")
         self.dot, self.dash, self.gap = _positive(dot, "dot"), _positive(dash, "dash"), _positive(gap, "gap")
@@ -190,22 +193,31 @@ class AudibleLabel:
         return _from_float(out, dtype)
 
     # -- apply -------------------------------------------------------------------------------------
-    def apply(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
-        """A new array: `samples` ((n,) or (n, channels), float32 or int16) carrying the prompt."""
-        x = _check_samples(samples, "samples")
+    def apply(self, samples: np.ndarray, sample_rate: int, *, channels_first: bool | None = None) -> np.ndarray:
+        """A new array: `samples` carrying the prompt, in the same dtype (float32 or int16) and layout.
+
+        Layouts: (n,), (n, channels) or planar (channels, n) as PyAV decodes it. With ``channels_first=None``
+        a 2-D array's smaller axis is its channel axis (equal sizes are ambiguous: pass it explicitly).
+        """
+        x = _check_samples(samples, "samples", channels_first)
         sample_rate = _check_rate(sample_rate, "sample_rate")
-        work = _to_float(x)
+        planar = _is_planar(x, channels_first)
+        work = _to_float(x.T if planar else x)
         work2d = work.reshape(work.shape[0], -1)
         unit = self._unit_prompt(sample_rate)
         gain = self._gain(unit, gated_rms(work2d, sample_rate))
         n, p = work2d.shape[0], unit.size
         pad = int(round(self.gap * sample_rate))
         if self.mode == "overlay":
-            if p * len(self.placements) > n:
+            need = p * len(self.placements) + pad * (len(self.placements) - 1)
+            if need > n and not self.extend:
                 raise InvalidArgumentError(
                     f"samples: {n / sample_rate:.3f} s is too short to overlay {len(self.placements)} prompt(s) of "
-                    f"{p / sample_rate:.3f} s; use mode='insert'"
+                    f"{p / sample_rate:.3f} s; use mode='insert' or extend=True"
                 )
+            if need > n:  # extend=True: trailing silence so every prompt sounds in full
+                work2d = np.concatenate([work2d, np.zeros((need - n, work2d.shape[1]), np.float32)])
+                n = need
             offsets = {"start": 0, "middle": (n - p) // 2, "end": n - p}
             out2d = np.ascontiguousarray(work2d)
             for place in self.placements:
@@ -224,7 +236,7 @@ class AudibleLabel:
                 _core.mix_prompt(out2d, unit, offset, gain, True, CEILING, KNEE)
                 dst += seg
             out2d[dst:] = work2d[src:]
-        out = out2d if x.ndim == 2 else out2d[:, 0]
+        out = (out2d.T if planar else out2d) if x.ndim == 2 else out2d[:, 0]
         return _from_float(out, x.dtype)
 
 
@@ -251,13 +263,25 @@ def _check_channels(channels) -> int:
     return int(channels)
 
 
-def _check_samples(x, name: str) -> np.ndarray:
+def _is_planar(x: np.ndarray, channels_first: bool | None) -> bool:
+    if x.ndim != 2:
+        return False
+    if channels_first is None:
+        if x.shape[0] == x.shape[1]:
+            raise InvalidArgumentError(f"samples: shape {x.shape} is ambiguous; pass channels_first=True or False")
+        return x.shape[0] < x.shape[1]
+    return bool(channels_first)
+
+
+def _check_samples(x, name: str, channels_first: bool | None = False) -> np.ndarray:
     if not isinstance(x, np.ndarray):
         raise InvalidTypeError(f"{name}: expected a numpy array, got {type(x).__name__}")
     if x.dtype not in (np.float32, np.int16):
         raise InvalidTypeError(f"{name}: expected float32 or int16 samples, got {x.dtype}")
-    if x.ndim not in (1, 2) or x.shape[0] == 0 or (x.ndim == 2 and not 1 <= x.shape[1] <= 64):
-        raise InvalidArgumentError(f"{name}: expected (n,) or (n, channels) samples with n > 0, got shape {x.shape}")
+    if x.ndim not in (1, 2) or x.size == 0:
+        raise InvalidArgumentError(f"{name}: expected (n,), (n, channels) or (channels, n) samples with n > 0, got shape {x.shape}")
+    if x.ndim == 2 and not 1 <= x.shape[0 if _is_planar(x, channels_first) else 1] <= 64:
+        raise InvalidArgumentError(f"{name}: expected 1..64 channels, got shape {x.shape}")
     if x.dtype == np.float32 and not np.isfinite(x).all():
         raise InvalidArgumentError(f"{name}: contains NaN or infinite samples")
     return x
