@@ -421,6 +421,14 @@ class AuditLog:
             if os.getpid() == self._pid:
                 self._b.close()
 
+    def __del__(self) -> None:
+        b = getattr(self, "_b", None)
+        if b is not None and getattr(self, "_pid", None) == os.getpid():
+            try:
+                b.close()
+            except Exception:  # noqa: BLE001 - interpreter shutdown or a dead server: nothing to do
+                pass
+
     def __enter__(self) -> "AuditLog":
         return self
 
