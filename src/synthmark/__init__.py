@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import errors
 from .detection import Detection
 from .keys import Key
+from .labels import AudibleLabel, VisibleLabel, has_text_label, label_image, label_text
 from .metadata import AigcRecord, read_record, write_record
 from .pipeline import Report, inspect_file, label_file, platform_label
 from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
@@ -16,6 +17,11 @@ from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
 __version__ = "0.1.0"
 
 __all__ = [
+    "AudibleLabel",
+    "VisibleLabel",
+    "has_text_label",
+    "label_image",
+    "label_text",
     "AuditEvent",
     "AuditLog",
     "on_labeled",

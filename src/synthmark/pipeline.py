@@ -303,7 +303,8 @@ def label_file(
         visible = VisibleLabel()
     audible = audible_label
     if audible is None and AudibleLabel is not None:
-        audible = AudibleLabel()
+        # mixed in: inserting would shift the audio against the video; clips shorter than the prompt get padded
+        audible = AudibleLabel(mode="overlay", extend=True)
     vwm = VideoWatermarker(key, payload, strength=watermark_strength) if VideoWatermarker is not None else None
 
     tmp = temp_path_for(dst, suffix=dst.suffix or {"jpeg": ".jpg", "matroska": ".mkv"}.get(kind, "." + kind))
