@@ -12,8 +12,14 @@ URLs:
     pass through (e.g. ``?options=-csearch_path%3Dmy_schema``). ``synchronous_commit=on``.
 
 Appends from many threads and processes keep one chain: each append is one transaction that takes
-an exclusive write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``LOCK TABLE ... SHARE ROW
-EXCLUSIVE``), reads the head hash and inserts the next record before committing.
+an exclusive write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory lock
+named after the schema-qualified table), reads the head hash and inserts the next record before
+committing.
+
+PostgreSQL privileges: the labeling service needs only SELECT and INSERT on ``synthmark_audit`` and
+SELECT, INSERT, UPDATE on ``synthmark_audit_meta`` (no UPDATE/DELETE on the records). Give DELETE
+on ``synthmark_audit`` only to the role that runs ``synthmark audit purge``. The first
+``AuditLog(url)`` creates both tables (needs CREATE on the schema) unless they exist.
 """
 
 from __future__ import annotations
@@ -220,20 +226,33 @@ class _PgBackend(_Backend):
                     raise AuditError(f"audit store {self.shown}: holds no synthmark audit log") from None
                 return conn
             with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(7211939458510043137)")  # serialises schema creation
-                conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {_TABLE} (seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, "
-                    "event_id TEXT NOT NULL UNIQUE, event_time TEXT NOT NULL, recorded_at TEXT NOT NULL, "
-                    "body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT)"
-                )
-                conn.execute(f"CREATE INDEX IF NOT EXISTS {_TABLE}_time ON {_TABLE} (event_time)")
-                conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
-                conn.execute(
-                    f"INSERT INTO {_META} (k, v) VALUES ('format', %s) ON CONFLICT (k) DO NOTHING", (_FORMAT,)
-                )
-                conn.execute(f"LOCK TABLE {_TABLE} IN SHARE ROW EXCLUSIVE MODE")  # proves we may write
-        except psycopg.Error as exc:
+                exists = conn.execute(
+                    "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL", (_TABLE, _META)
+                ).fetchone()[0]
+                if not exists:  # (CREATE ... IF NOT EXISTS would still need CREATE on the schema)
+                    conn.execute("SELECT pg_advisory_xact_lock(7211939458510043137)")  # serialises creation
+                    conn.execute(
+                        f"CREATE TABLE IF NOT EXISTS {_TABLE} (seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, "
+                        "event_id TEXT NOT NULL UNIQUE, event_time TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+                        "body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT)"
+                    )
+                    conn.execute(f"CREATE INDEX IF NOT EXISTS {_TABLE}_time ON {_TABLE} (event_time)")
+                    conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+                    conn.execute(
+                        f"INSERT INTO {_META} (k, v) VALUES ('format', %s) ON CONFLICT (k) DO NOTHING", (_FORMAT,)
+                    )
+                ok = conn.execute(
+                    f"SELECT has_table_privilege('{_TABLE}', 'INSERT') AND has_table_privilege('{_META}', 'UPDATE')"
+                ).fetchone()[0]
+                if not ok:
+                    raise AuditError(
+                        f"audit store {self.shown}: this role may not write (needs INSERT on {_TABLE} "
+                        f"and INSERT/UPDATE on {_META})"
+                    )
+        except (psycopg.Error, AuditError) as exc:
             conn.close()
+            if isinstance(exc, AuditError):
+                raise
             msg = " ".join(str(exc).split())
             raise AuditError(f"audit store {self.shown}: cannot open for {'reading' if self.read_only else 'writing'}: {msg}") from None
         return conn
@@ -262,7 +281,7 @@ class _PgBackend(_Backend):
 
 
 class _PgTxn:
-    """BEGIN + exclusive lock + head read in one round trip; INSERT; COMMIT (3 round trips)."""
+    """BEGIN + advisory lock + head read in one round trip; INSERT + head marker; COMMIT (3 round trips)."""
 
     def __init__(self, b: _PgBackend):
         self.b = b
@@ -276,7 +295,7 @@ class _PgTxn:
         try:
             # no parameters: simple query protocol, several statements, the last one's rows come back
             cur.execute(
-                f"BEGIN; LOCK TABLE {_TABLE} IN SHARE ROW EXCLUSIVE MODE; "
+                f"BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '.{_TABLE}', 0)); "
                 f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"
             )
             while cur.nextset():  # results of BEGIN and LOCK come first
