@@ -4,4 +4,5 @@
 
 namespace synthmark::bind {
 void register_info(pybind11::module_& m);
+void register_coding(pybind11::module_& m);
 }  // namespace synthmark::bind

@@ -9,12 +9,25 @@ from __future__ import annotations
 from . import errors
 from .detection import Detection
 from .keys import Key
+from .metadata import AigcRecord, read_record, write_record
+from .pipeline import Report, inspect_file, label_file, platform_label
+from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuditEvent",
+    "AuditLog",
+    "on_labeled",
     "Detection",
     "Key",
     "errors",
+    "AigcRecord",
+    "Report",
+    "inspect_file",
+    "label_file",
+    "platform_label",
+    "read_record",
+    "write_record",
     "__version__",
 ]

@@ -18,6 +18,192 @@ def _cmd_keygen(args) -> int:
     return 0
 
 
+class _ProgressBar:
+    """A one-line text progress bar on stderr (only drawn on a terminal)."""
+
+    def __init__(self, label: str, enabled: bool):
+        self.label, self.enabled, self.shown = label, enabled, False
+
+    def __call__(self, fraction: float) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        done = int(round(fraction * width))
+        sys.stderr.write(f"\r{self.label} [{'#' * done}{'.' * (width - done)}] {fraction * 100:5.1f}%")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _load_key(path):
+    from .keys import Key
+
+    return Key.load(path)
+
+
+def _cmd_label(args) -> int:
+    import warnings
+
+    from .pipeline import label_file
+
+    key = _load_key(args.key)
+    bar = _ProgressBar("labeling", sys.stderr.isatty() and not args.quiet)
+    options = {}
+    for name in ("video_codec", "crf", "video_bitrate", "preset", "audio_codec", "audio_bitrate", "payload",
+                 "propagator", "propagate_id", "user_ref"):
+        value = getattr(args, name)
+        if value is not None:
+            options[name] = value
+    log = None
+    if not args.no_audit:
+        from .audit import AuditLog, default_store_url
+
+        audit_key = _load_key(args.audit_key) if args.audit_key else None
+        log = AuditLog(args.audit or default_store_url(), key=audit_key)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the report lists what was not applied
+            report = label_file(args.input, args.output, key=key, producer=args.producer,
+                                content_id=args.content_id, label=args.label, progress=bar, audit=log, **options)
+    finally:
+        bar.close()
+        if log is not None:
+            log.close()
+    if not args.quiet:
+        print(report.summary())
+    return 0
+
+
+def _cmd_inspect(args) -> int:
+    import json
+
+    from .pipeline import inspect_file
+
+    key = _load_key(args.key) if args.key else None
+    report = inspect_file(args.file, key=key, max_seconds=args.max_seconds)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(report.summary())
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    import tempfile
+    import warnings
+    from pathlib import Path
+
+    from .keys import Key
+    from .pipeline import inspect_file, label_file
+    from .samples import make_clip
+
+    with tempfile.TemporaryDirectory(prefix="synthmark-demo-") as tmp:
+        out_dir = Path(args.keep) if args.keep else Path(tmp)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        src, dst = out_dir / "sample.mp4", out_dir / "sample.labeled.mp4"
+        print(f"1. making a {args.seconds:g} s sample clip (320x240 H.264 + AAC speech-like audio): {src}")
+        make_clip(src, seconds=args.seconds)
+        key = Key.generate()
+        print(f"2. labeling it with a fresh key {key.id} as producer DemoProvider, content id demo-0001")
+        from .audit import AuditLog
+
+        with warnings.catch_warnings(), AuditLog(out_dir / "demo-audit.db") as log:
+            warnings.simplefilter("ignore", RuntimeWarning)
+            report = label_file(src, dst, key=key, producer="DemoProvider", content_id="demo-0001", audit=log)
+        print(report.summary())
+        print("3. inspecting the labeled file with the key")
+        print(inspect_file(dst, key=key).summary())
+        print("4. inspecting the unlabeled original")
+        print(inspect_file(src, key=key).summary())
+        if args.keep:
+            print(f"files kept in {out_dir}")
+    return 0
+# ---- synthmark audit ... (audit log: verify, purge, export, show)
+
+def _audit_open(args, *, read_only: bool):
+    from .audit import AuditLog, default_store_url
+    from .keys import Key
+
+    key = Key.load(args.key) if getattr(args, "key", None) else None
+    url = args.store or default_store_url()
+    return AuditLog(url, key=key, read_only=read_only)
+
+
+def _cmd_audit_verify(args) -> int:
+    with _audit_open(args, read_only=True) as log:
+        result = log.verify()
+    print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _cmd_audit_purge(args) -> int:
+    with _audit_open(args, read_only=False) as log:
+        result = log.purge(args.older_than)
+    if result.purged:
+        print(f"purged {result.purged} records through seq {result.through_seq}; anchor record seq {result.anchor.seq}")
+    else:
+        print(f"nothing to purge: no records older than {args.older_than} days")
+    return 0
+
+
+def _cmd_audit_export(args) -> int:
+    with _audit_open(args, read_only=True) as log:
+        if args.output in (None, "-"):
+            n = log.export(sys.stdout, args.since, args.until, args.format)
+        else:
+            with open(args.output, "w", encoding="utf-8", newline="") as f:
+                n = log.export(f, args.since, args.until, args.format)
+    print(f"exported {n} records", file=sys.stderr)
+    return 0
+
+
+def _cmd_audit_show(args) -> int:
+    import json
+
+    with _audit_open(args, read_only=True) as log:
+        rec = log.get(args.event_id)
+    if rec is None:
+        print(f"synthmark: error: no audit record with event id {args.event_id}", file=sys.stderr)
+        return 1
+    print(json.dumps(rec.to_dict(), ensure_ascii=False, sort_keys=True, indent=2))
+    return 0
+
+
+def _add_audit_parser(sub) -> None:
+    audit = sub.add_parser("audit", help="audit log: verify, purge, export, show")
+    asub = audit.add_subparsers(dest="audit_command", required=True)
+    store_help = "audit store URL (sqlite:///file.db, postgresql://...; default $SYNTHMARK_AUDIT or ./synthmark-audit.db)"
+
+    p = asub.add_parser("verify", help="walk the hash chain; exit 1 when it is broken")
+    p.add_argument("--key", help="key file to check the records' MACs (signed logs)")
+    p.set_defaults(func=_cmd_audit_verify)
+    p_verify = p
+
+    p = asub.add_parser("purge", help="delete records older than DAYS (>= the 180-day minimum), keep the chain verifiable")
+    p.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+    p.add_argument("--key", help="key file of a signed log")
+    p.set_defaults(func=_cmd_audit_purge)
+    p_purge = p
+
+    p = asub.add_parser("export", help="export records for auditors (JSON lines or CSV)")
+    p.add_argument("--since", help="ISO time (UTC), inclusive, e.g. 2026-01-01 or 2026-01-01T00:00:00Z")
+    p.add_argument("--until", help="ISO time (UTC), exclusive")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    p.set_defaults(func=_cmd_audit_export)
+    p_export = p
+
+    p = asub.add_parser("show", help="print one record")
+    p.add_argument("event_id")
+    p.set_defaults(func=_cmd_audit_show)
+    for p in (p_verify, p_purge, p_export, p):
+        p.add_argument("--store", default=None, help=store_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthmark", description=__doc__)
     parser.add_argument("--version", action="version", version=f"synthmark {__version__}")
@@ -27,6 +213,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("keyfile")
     p.add_argument("--force", action="store_true", help="overwrite an existing key file")
     p.set_defaults(func=_cmd_keygen)
+
+    p = sub.add_parser("label", help="label a media file (visible/audible label, watermark, AIGC metadata)")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--key", required=True, help="key file made by 'synthmark keygen'")
+    p.add_argument("--producer", required=True, help="ContentProducer: provider name or TC260 code")
+    p.add_argument("--content-id", required=True, dest="content_id", help="ProduceID: the content's unique id")
+    p.add_argument("--label", default="1", choices=("1", "2", "3"), help="AIGC Label (default 1, AI-generated)")
+    p.add_argument("--propagator", help="ContentPropagator (default: the producer)")
+    p.add_argument("--propagate-id", dest="propagate_id", help="PropagateID (default: the content id)")
+    p.add_argument("--payload", type=lambda v: int(v, 0), help="64-bit watermark payload (default: from the content id)")
+    p.add_argument("--video-codec", dest="video_codec", help="default libx264 (libvpx-vp9 for WebM)")
+    p.add_argument("--crf", type=int, help="constant quality of the video encoder (default 18)")
+    p.add_argument("--video-bitrate", dest="video_bitrate", type=int, help="video bits/s (replaces --crf)")
+    p.add_argument("--preset", help="x264/x265 preset (default veryfast)")
+    p.add_argument("--audio-codec", dest="audio_codec", help="default aac (libopus for WebM)")
+    p.add_argument("--audio-bitrate", dest="audio_bitrate", type=int, help="audio bits/s")
+    p.add_argument("--user-ref", dest="user_ref", help="verified user id/pseudonym for the audit log")
+    p.add_argument("--audit", metavar="URL", help="audit store (default: $SYNTHMARK_AUDIT or ./synthmark-audit.db)")
+    p.add_argument("--audit-key", dest="audit_key", metavar="KEYFILE", help="key that signs the audit log")
+    p.add_argument("--no-audit", dest="no_audit", action="store_true", help="do not write the audit log")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_cmd_label)
+
+    p = sub.add_parser("inspect", help="read a file's AIGC record and detect the watermark")
+    p.add_argument("file")
+    p.add_argument("--key", help="key file: detect the watermark and verify ReservedCode1")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--max-seconds", dest="max_seconds", type=float, default=60.0, help="seconds analysed (default 60)")
+    p.set_defaults(func=_cmd_inspect)
+
+    p = sub.add_parser("demo", help="make a sample clip, label it, inspect it, print a summary")
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--keep", metavar="DIR", help="keep the sample files in DIR")
+    p.set_defaults(func=_cmd_demo)
+    _add_audit_parser(sub)
 
     return parser
 
@@ -39,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     except SynthmarkError as exc:
         print(f"synthmark: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"synthmark: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("synthmark: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,163 @@
+// Bindings of the coding layer: SHA-256/HMAC, keyed streams, payload code (CRC + convolutional code).
+// Arguments are validated under the GIL (dtype, contiguity, length, finiteness, ranges); the work then
+// runs with the GIL released. While released no Python object is touched: only raw pointers into arrays
+// that the caller's references keep alive for the duration of the call, and const C++ objects.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <tuple>
+
+#include "array_args.hpp"
+#include "registry.hpp"
+#include "synthmark/keyed_streams.hpp"
+#include "synthmark/payload_code.hpp"
+#include "synthmark/sha256.hpp"
+
+namespace synthmark::bind {
+namespace {
+
+py::bytes digest_bytes(const Digest256& d) { return py::bytes(reinterpret_cast<const char*>(d.data()), d.size()); }
+
+// An int (or anything with __index__, e.g. numpy integers) in [0, 2**bits).
+std::uint64_t payload_arg(const py::handle& obj, int bits, const char* name) {
+    if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr()))
+        throw py::type_error(std::string(name) + ": expected an int, got " +
+                             py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>());
+    py::int_ v = py::reinterpret_steal<py::int_>(PyNumber_Index(obj.ptr()));
+    if (!v) throw py::error_already_set();
+    const std::string range = std::string(name) + ": must be in [0, 2**" + std::to_string(bits) + ")";
+    if (v < py::int_(0)) throw py::value_error(range);
+    const auto nbits = v.attr("bit_length")().cast<int>();
+    if (nbits > bits) throw py::value_error(range);
+    return PyLong_AsUnsignedLongLong(v.ptr());
+}
+
+void require_finite(const Span<float>& s, const char* name) {
+    for (std::size_t i = 0; i < s.size; ++i)
+        if (!std::isfinite(s.data[i])) throw py::value_error(std::string(name) + ": contains NaN or infinity at index " + std::to_string(i));
+}
+
+}  // namespace
+
+void register_coding(py::module_& m) {
+    m.def(
+        "sha256", [](const py::bytes& data) {
+            const std::string s = data;
+            return digest_bytes(sha256(s.data(), s.size()));
+        },
+        py::arg("data"), "SHA-256 digest (FIPS 180-4) of data.");
+    m.def(
+        "hmac_sha256", [](const py::bytes& key, const py::bytes& message) {
+            std::string k = key;
+            const std::string msg = message;
+            const Digest256 d = hmac_sha256(k.data(), k.size(), msg.data(), msg.size());
+            secure_zero(k.data(), k.size());
+            return digest_bytes(d);
+        },
+        py::arg("key"), py::arg("message"), "HMAC-SHA256 (RFC 2104) of message under key.");
+
+    py::class_<KeyedStreams>(m, "KeyedStreams",
+                             "Keyed pseudo-random streams, one per purpose string: ChaCha20 keyed by "
+                             "HMAC-SHA256(key, 'synthmark/stream/v1/' + purpose). Key bytes are never shown.")
+        .def(py::init([](const py::bytes& key) {
+                 std::string k = key;
+                 auto* ks = new KeyedStreams(k.data(), k.size());
+                 secure_zero(k.data(), k.size());
+                 return ks;
+             }),
+             py::arg("key"))
+        .def("__repr__", [](const KeyedStreams&) { return std::string("<synthmark._core.KeyedStreams>"); })
+        .def(
+            "fill_uint32",
+            [](const KeyedStreams& self, const std::string& purpose, py::array out) {
+                auto s = span_1d<std::uint32_t>(out, "out", true);
+                py::gil_scoped_release nogil;  // raw pointer into `out`, kept alive by the caller
+                self.fill_uint32(purpose, s.data, s.size);
+            },
+            py::arg("purpose"), py::arg("out").noconvert(), "Fill a 1-D uint32 array with the purpose's stream.")
+        .def(
+            "fill_signs",
+            [](const KeyedStreams& self, const std::string& purpose, py::array out) {
+                auto s = span_1d<float>(out, "out", true);
+                py::gil_scoped_release nogil;
+                self.fill_signs(purpose, s.data, s.size);
+            },
+            py::arg("purpose"), py::arg("out").noconvert(), "Fill a 1-D float32 array with +1.0 / -1.0.")
+        .def(
+            "fill_uniform",
+            [](const KeyedStreams& self, const std::string& purpose, py::array out) {
+                auto s = span_1d<float>(out, "out", true);
+                py::gil_scoped_release nogil;
+                self.fill_uniform(purpose, s.data, s.size);
+            },
+            py::arg("purpose"), py::arg("out").noconvert(), "Fill a 1-D float32 array with values in [0, 1).")
+        .def(
+            "permutation",
+            [](const KeyedStreams& self, const std::string& purpose, py::ssize_t n) {
+                if (n < 0 || n > 0x7fffffff) throw py::value_error("n: must be in [0, 2**31 - 1]");
+                py::array_t<std::int32_t> out(n);
+                std::int32_t* p = out.mutable_data();
+                {
+                    py::gil_scoped_release nogil;  // `out` is owned here and not yet visible to Python
+                    self.permutation(purpose, p, std::size_t(n));
+                }
+                return out;
+            },
+            py::arg("purpose"), py::arg("n"), "Keyed, unbiased Fisher-Yates permutation of range(n) (int32).");
+
+    py::class_<PayloadCode>(m, "PayloadCode",
+                            "payload (MSB first) + CRC-32 bits -> terminated convolutional code; soft Viterbi "
+                            "decoding + CRC check.")
+        .def(py::init<int, int, int, int>(), py::arg("payload_bits") = 64, py::arg("crc_bits") = 32,
+             py::arg("constraint_length") = 15, py::arg("rate_inverse") = 4)
+        .def_property_readonly("coded_bits", &PayloadCode::coded_bits)
+        .def_property_readonly("payload_bits", &PayloadCode::payload_bits)
+        .def_property_readonly("crc_bits", &PayloadCode::crc_bits)
+        .def_property_readonly("constraint_length", [](const PayloadCode& p) { return p.code().constraint_length(); })
+        .def_property_readonly("rate_inverse", [](const PayloadCode& p) { return p.code().rate_inverse(); })
+        .def_property_readonly("generators", [](const PayloadCode& p) {
+            py::tuple t(p.code().generators().size());
+            for (std::size_t i = 0; i < t.size(); ++i) t[i] = py::int_(p.code().generators()[i]);
+            return t;
+        })
+        .def("__repr__",
+             [](const PayloadCode& p) {
+                 return "<synthmark._core.PayloadCode payload_bits=" + std::to_string(p.payload_bits()) +
+                        " crc_bits=" + std::to_string(p.crc_bits()) +
+                        " constraint_length=" + std::to_string(p.code().constraint_length()) +
+                        " rate_inverse=" + std::to_string(p.code().rate_inverse()) + ">";
+             })
+        .def(
+            "encode",
+            [](const PayloadCode& self, const py::object& payload) {
+                const std::uint64_t v = payload_arg(payload, self.payload_bits(), "payload");
+                py::array_t<std::uint8_t> out(static_cast<py::ssize_t>(self.coded_bits()));
+                self.encode(v, out.mutable_data());
+                return out;
+            },
+            py::arg("payload"), "Coded bits (uint8 0/1, length coded_bits) of payload.")
+        .def(
+            "decode",
+            [](const PayloadCode& self, py::array soft) {
+                auto s = span_1d<float>(soft, "soft", false);
+                if (s.size != self.coded_bits())
+                    throw py::value_error("soft: expected length " + std::to_string(self.coded_bits()) + ", got " +
+                                          std::to_string(s.size));
+                require_finite(s, "soft");
+                PayloadCode::Decoded d;
+                {
+                    py::gil_scoped_release nogil;  // reads `soft` through a raw pointer; self is const
+                    d = self.decode(s.data);
+                }
+                return std::make_tuple(d.crc_ok, py::int_(d.payload), d.correlation);
+            },
+            py::arg("soft").noconvert(),
+            "Soft Viterbi decode. soft[i] > 0 means coded bit i is 1, |soft[i]| its reliability. Returns "
+            "(crc_ok, payload, score): score = normalised correlation of the decoded codeword with soft, in "
+            "[-1, 1] (1.0 = every bit agrees).");
+}
+
+}  // namespace synthmark::bind

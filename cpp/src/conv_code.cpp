@@ -1,0 +1,196 @@
+#include "synthmark/conv_code.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "synthmark/errors.hpp"
+
+namespace synthmark {
+namespace {
+inline int parity(std::uint32_t v) { return __builtin_parity(v); }
+constexpr int kMinK = 7;
+constexpr int kMaxK = 15;
+constexpr int kMinN = 2;
+constexpr int kMaxN = 6;
+}  // namespace
+
+// Generator polynomials (octal, as published) and their free distances.
+//  K=7, K=9 (rates 1/2, 1/3, 1/4): the optimum-distance codes tabulated by Larsen (IEEE Trans. IT-19,
+//    1973) and reproduced in Proakis, "Digital Communications", tables 8.2-1..8.2-3. (K=7, 1/2) is the
+//    NASA/CCSDS 171/133 code.
+//  K=15, rate 1/4: the JPL Galileo experimental code (Yuen & Vo, "In Search of a 2-dB Coding Gain",
+//    TDA Progress Report 42-83, 1985); K=15, rate 1/6: the same four generators plus 73277, 76513 (the
+//    JPL K=15 r=1/6 code used on Cassini/Mars Pathfinder).
+// cpp/tests/test_conv_code.cpp recomputes every free distance by a trellis search and checks it.
+const std::vector<ConvCode::Entry>& ConvCode::supported_codes() {
+    static const std::vector<Entry> table = {
+        {7, 2, {0171, 0133}, 10},
+        {7, 3, {0133, 0145, 0175}, 15},
+        {7, 4, {0135, 0135, 0147, 0163}, 20},
+        {9, 2, {0561, 0753}, 12},
+        {9, 3, {0557, 0663, 0711}, 18},
+        {9, 4, {0463, 0535, 0733, 0745}, 24},
+        {15, 4, {046321, 051271, 063667, 070535}, 35},
+        {15, 6, {046321, 051271, 063667, 070535, 073277, 076513}, 56},
+    };
+    return table;
+}
+
+ConvCode::ConvCode(int constraint_length, int rate_inverse) : k_(constraint_length), n_(rate_inverse) {
+    for (const auto& e : supported_codes()) {
+        if (e.constraint_length == constraint_length && e.rate_inverse == rate_inverse) {
+            gens_ = e.generators;
+            init_tables();
+            return;
+        }
+    }
+    std::string msg = "unsupported convolutional code (constraint_length=" + std::to_string(constraint_length) +
+                      ", rate_inverse=" + std::to_string(rate_inverse) + "); supported:";
+    for (const auto& e : supported_codes())
+        msg += " (" + std::to_string(e.constraint_length) + ", " + std::to_string(e.rate_inverse) + ")";
+    throw InvalidInput(msg);
+}
+
+ConvCode::ConvCode(int constraint_length, std::vector<std::uint32_t> generators)
+    : k_(constraint_length), n_(int(generators.size())), gens_(std::move(generators)) {
+    init_tables();
+}
+
+void ConvCode::init_tables() {
+    if (k_ < kMinK || k_ > kMaxK)
+        throw InvalidInput("constraint_length must be in [" + std::to_string(kMinK) + ", " + std::to_string(kMaxK) +
+                           "], got " + std::to_string(k_));
+    if (n_ < kMinN || n_ > kMaxN)
+        throw InvalidInput("rate_inverse must be in [" + std::to_string(kMinN) + ", " + std::to_string(kMaxN) +
+                           "], got " + std::to_string(n_));
+    const std::uint32_t top = std::uint32_t(1) << (k_ - 1);
+    for (auto g : gens_) {
+        if (g >= (top << 1) || !(g & 1) || !(g & top))
+            throw InvalidInput("generator polynomials must have exactly K bits with both end taps set");
+    }
+    out_index_.resize(std::size_t(1) << k_);
+    for (std::uint32_t reg = 0; reg < (top << 1); ++reg) {
+        std::uint8_t o = 0;
+        for (int j = 0; j < n_; ++j) o = std::uint8_t(o | (parity(reg & gens_[std::size_t(j)]) << j));
+        out_index_[reg] = o;
+    }
+}
+
+void ConvCode::encode(const std::uint8_t* bits, std::size_t message_bits, std::uint8_t* out) const {
+    const std::uint32_t mask = (std::uint32_t(1) << k_) - 1;
+    std::uint32_t reg = 0;
+    const std::size_t steps = message_bits + std::size_t(k_) - 1;
+    for (std::size_t t = 0; t < steps; ++t) {
+        const std::uint32_t b = t < message_bits ? (bits[t] & 1u) : 0u;
+        reg = ((reg << 1) | b) & mask;
+        const std::uint8_t o = out_index_[reg];
+        for (int j = 0; j < n_; ++j) out[t * std::size_t(n_) + std::size_t(j)] = std::uint8_t((o >> j) & 1);
+    }
+}
+
+ConvCode::Result ConvCode::decode(const float* soft, std::size_t message_bits, std::uint8_t* out) const {
+    const std::size_t steps = message_bits + std::size_t(k_) - 1;
+    const std::size_t len = steps * std::size_t(n_);
+    float max_abs = 0.0f;
+    double sum_abs = 0.0;
+    for (std::size_t i = 0; i < len; ++i) {
+        if (!std::isfinite(soft[i])) throw InvalidInput("soft: contains NaN or infinity");
+        const float a = std::fabs(soft[i]);
+        max_abs = std::max(max_abs, a);
+        sum_abs += a;
+    }
+    const std::size_t S = std::size_t(1) << (k_ - 1);
+    const std::size_t half = S / 2;
+    const std::size_t words = S / 32;  // K >= 7 so S >= 64
+    const float scale = max_abs > 0.0f ? 1.0f / max_abs : 0.0f;
+
+    // Branch metric for the butterfly of predecessor pair (j, j + half): the branch j -> 2j (input 0)
+    // emits out_index_[2j]; the other three branches emit its complement or itself, because every
+    // generator has both end taps set: m(j->2j) = m(j+half->2j+1) = +m, the two others = -m.
+    std::vector<float> metric(S), next(S);
+    std::vector<std::uint32_t> decisions(steps * words);
+    const float neg = -1e30f;
+    std::fill(metric.begin(), metric.end(), neg);
+    metric[0] = 0.0f;
+    float bm[64];
+    float last_margin = 0.0f;
+    for (std::size_t t = 0; t < steps; ++t) {
+        const float* s = soft + t * std::size_t(n_);
+        const unsigned combos = 1u << n_;
+        for (unsigned o = 0; o < combos; ++o) {
+            float v = 0.0f;
+            for (int j = 0; j < n_; ++j) v += ((o >> j) & 1u) ? s[j] * scale : -s[j] * scale;
+            bm[o] = v;
+        }
+        std::uint32_t* dec = decisions.data() + t * words;
+        const float* old = metric.data();
+        float* nw = next.data();
+        for (std::size_t w = 0; w < words; ++w) {
+            std::uint32_t word = 0;
+            const std::size_t j0 = w * 16;
+            for (std::size_t jj = 0; jj < 16; ++jj) {
+                const std::size_t j = j0 + jj;
+                const float m = bm[out_index_[2 * j]];
+                const float a = old[j], b = old[j + half];
+                const float a0 = a + m, b0 = b - m;  // into state 2j
+                const float a1 = a - m, b1 = b + m;  // into state 2j + 1
+                const bool d0 = b0 > a0, d1 = b1 > a1;
+                nw[2 * j] = d0 ? b0 : a0;
+                nw[2 * j + 1] = d1 ? b1 : a1;
+                word |= (std::uint32_t(d0) << (2 * jj)) | (std::uint32_t(d1) << (2 * jj + 1));
+            }
+            dec[w] = word;
+        }
+        if (t + 1 == steps) {
+            const float m = bm[out_index_[0]];
+            last_margin = std::fabs((old[0] + m) - (old[half] - m));
+        }
+        metric.swap(next);
+    }
+    // Trace back from state 0 (the tail bits force the encoder there).
+    std::size_t state = 0;
+    for (std::size_t t = steps; t-- > 0;) {
+        if (t < message_bits) out[t] = std::uint8_t(state & 1u);
+        const std::uint32_t d = (decisions[t * words + state / 32] >> (state % 32)) & 1u;
+        state = (state >> 1) | (std::size_t(d) << (k_ - 2));
+    }
+    Result r;
+    const float norm = sum_abs > 0.0 ? float(double(max_abs) / sum_abs) : 0.0f;
+    r.correlation = metric[0] * norm;
+    r.margin = last_margin * norm;
+    return r;
+}
+
+int ConvCode::free_distance() const {
+    const std::size_t S = std::size_t(1) << (k_ - 1);
+    const int inf = std::numeric_limits<int>::max() / 4;
+    std::vector<int> dist(S, inf), nd(S);
+    // Leave state 0 with input 1.
+    dist[1] = __builtin_popcount(out_index_[1]);
+    int best = inf;
+    for (int iter = 0; iter < 64 * k_; ++iter) {
+        std::fill(nd.begin(), nd.end(), inf);
+        int lowest = inf;
+        for (std::size_t p = 1; p < S; ++p) {
+            if (dist[p] >= best) continue;
+            for (std::uint32_t b = 0; b < 2; ++b) {
+                const std::uint32_t reg = std::uint32_t(p << 1) | b;
+                const std::size_t s = reg & (S - 1);
+                const int w = dist[p] + __builtin_popcount(out_index_[reg]);
+                if (s == 0) {
+                    best = std::min(best, w);
+                } else if (w < nd[s]) {
+                    nd[s] = w;
+                }
+            }
+        }
+        for (std::size_t s = 1; s < S; ++s) lowest = std::min(lowest, nd[s]);
+        dist.swap(nd);
+        if (lowest >= best) break;
+    }
+    return best;
+}
+
+}  // namespace synthmark

@@ -1,0 +1,172 @@
+"""Log hooks: one way for every labeling path to report what it labeled.
+
+For other modules (label_file, stream sessions, the CLI), the whole contract is::
+
+    from synthmark.audit import AuditEvent, emit
+
+    result = emit(event, audit=None)   # call BEFORE publishing the labeled output (os.replace)
+
+``emit(event: AuditEvent, audit: AuditLog | Sequence[AuditLog] | None = None) -> EmitResult``
+
+1. Durable stores first: ``audit`` (if given) and every AuditLog registered with ``on_labeled``,
+   each appended (committed to disk) in turn.
+2. Then every other registered sink (host callbacks, :class:`JsonLinesSink`), in registration order.
+3. A failing sink never stops the others: every sink is tried and the failures are collected in
+   ``EmitResult.errors`` (and logged on the ``synthmark.audit`` logger, without event content).
+4. If a *durable store* failed, ``emit`` raises :class:`~synthmark.errors.AuditError` after trying
+   all sinks (``exc.result`` holds the EmitResult): the caller must then NOT publish the output and
+   should record the job as failed. Failures of non-durable sinks are reported, not raised.
+
+Recommended order for a file job: write the output to a temporary file, hash it, ``emit`` the event,
+then ``os.replace`` the temporary file into place. If publishing fails after ``emit``, emit a second
+event with ``status='failed'`` (``host={"supersedes": first.event_id}``).
+
+Sinks are registered with ``on_labeled(sink)`` (usable as a decorator) and removed with
+``remove_on_labeled(sink)``. A sink is an :class:`AuditLog`, any object with ``append(event)``
+(treated as a durable store when it is an AuditLog), or a callable ``sink(event)``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from ..errors import AuditError, InvalidTypeError
+from .events import AuditEvent
+from .store import AuditLog
+
+_log = logging.getLogger("synthmark.audit")
+_sinks: list[Any] = []
+_sinks_lock = threading.Lock()
+
+
+@dataclass
+class EmitResult:
+    """What happened to one event: the durable records written, and every sink failure."""
+
+    event: AuditEvent
+    records: list = field(default_factory=list)  # AuditRecord per durable store that succeeded
+    delivered: int = 0  # non-durable sinks that accepted the event
+    errors: list = field(default_factory=list)  # (sink description, exception)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _describe(sink: Any) -> str:
+    if isinstance(sink, AuditLog):
+        return repr(sink)
+    if isinstance(sink, JsonLinesSink):
+        return repr(sink)
+    return getattr(sink, "__qualname__", None) or type(sink).__name__
+
+
+def on_labeled(sink):
+    """Register a sink for every labeling event (returns it, so it works as a decorator)."""
+    if not (isinstance(sink, AuditLog) or callable(sink) or callable(getattr(sink, "append", None))):
+        raise InvalidTypeError(f"on_labeled: expected an AuditLog, a callable or an object with append(), got {type(sink).__name__}")
+    with _sinks_lock:
+        if not any(s is sink for s in _sinks):
+            _sinks.append(sink)
+    return sink
+
+
+def remove_on_labeled(sink) -> bool:
+    """Unregister a sink; returns whether it was registered."""
+    with _sinks_lock:
+        for i, s in enumerate(_sinks):
+            if s is sink:
+                del _sinks[i]
+                return True
+    return False
+
+
+def registered_sinks() -> list:
+    with _sinks_lock:
+        return list(_sinks)
+
+
+def emit(event: AuditEvent, audit: "AuditLog | Sequence[AuditLog] | None" = None) -> EmitResult:
+    """Deliver ``event`` to the durable store(s) first, then to every other sink. See module doc."""
+    if not isinstance(event, AuditEvent):
+        raise InvalidTypeError(f"event: expected AuditEvent, got {type(event).__name__}")
+    if audit is None:
+        stores: list = []
+    elif isinstance(audit, AuditLog):
+        stores = [audit]
+    elif isinstance(audit, (list, tuple)) and all(isinstance(a, AuditLog) for a in audit):
+        stores = list(audit)
+    else:
+        raise InvalidTypeError(f"audit: expected AuditLog, a list of them, or None, got {type(audit).__name__}")
+    registered = registered_sinks()
+    for s in registered:
+        if isinstance(s, AuditLog) and not any(s is t for t in stores):
+            stores.append(s)
+    others = [s for s in registered if not isinstance(s, AuditLog)]
+
+    result = EmitResult(event)
+    store_failed = False
+    for store in stores:
+        try:
+            result.records.append(store.append(event))
+        except Exception as exc:  # noqa: BLE001 - collected and re-raised as AuditError below
+            store_failed = True
+            result.errors.append((_describe(store), exc))
+            _log.error("audit store %s failed for event %s: %s", store.url, event.event_id, exc)
+    for sink in others:
+        try:
+            if callable(getattr(sink, "append", None)) and not callable(sink):
+                sink.append(event)
+            else:
+                sink(event)
+            result.delivered += 1
+        except Exception as exc:  # noqa: BLE001 - a host sink's failure must not lose the event for others
+            result.errors.append((_describe(sink), exc))
+            _log.warning("audit sink %s failed for event %s: %s: %s", _describe(sink), event.event_id,
+                         type(exc).__name__, exc)
+    if store_failed:
+        failed = "; ".join(f"{who}: {exc}" for who, exc in result.errors)
+        err = AuditError(f"event {event.event_id} was not durably recorded ({failed}); do not publish the output")
+        err.result = result
+        raise err
+    return result
+
+
+class JsonLinesSink:
+    """Appends each event as one canonical-JSON line to a file (one ``write`` per line, O_APPEND,
+    so several processes can share the file). ``fsync=True`` makes every line durable."""
+
+    def __init__(self, path: str | os.PathLike, *, fsync: bool = False):
+        self.path = os.fspath(path)
+        self.fsync = fsync
+        self._lock = threading.Lock()
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        except OSError as exc:
+            raise AuditError(f"JSON-lines audit sink {self.path}: cannot open for appending: {exc.strerror}") from None
+        os.close(fd)
+
+    def __repr__(self) -> str:
+        return f"JsonLinesSink({self.path!r})"
+
+    def __call__(self, event: AuditEvent) -> None:
+        line = json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+        data = line.encode("utf-8")
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+            try:
+                n = os.write(fd, data)
+                if n != len(data):
+                    raise AuditError(f"JSON-lines audit sink {self.path}: short write ({n} of {len(data)} bytes)")
+                if self.fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    append = __call__
+

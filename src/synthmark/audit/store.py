@@ -1,0 +1,556 @@
+"""Durable audit stores: SQLite (default, embedded) and PostgreSQL (production, psycopg 3).
+
+``AuditLog(url)`` opens (and creates) the store and checks that it is writable, so a bad URL, an
+unreachable server or a read-only path raises :class:`~synthmark.errors.AuditError` at construction,
+before any labeling work starts.
+
+URLs:
+  * ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` (SQLAlchemy's convention), or a
+    plain file path. WAL journal with ``synchronous=FULL``: ``append`` returns after the commit is
+    on disk.
+  * ``postgresql://user:password@host:port/dbname`` (or ``postgres://``); libpq query parameters
+    pass through (e.g. ``?options=-csearch_path%3Dmy_schema``). ``synchronous_commit=on``.
+
+Appends from many threads and processes keep one chain: each append is one transaction that takes
+an exclusive write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``LOCK TABLE ... SHARE ROW
+EXCLUSIVE``), reads the head hash and inserts the next record before committing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import IO, Iterator
+
+from ..errors import AuditError, InvalidArgumentError, InvalidTypeError
+from .chain import GENESIS_HASH, AuditRecord, VerifyResult, build_record, iter_pages, mac_key, verify_rows
+from .events import AuditEvent, utc_timestamp
+
+DEFAULT_STORE = "./synthmark-audit.db"
+MIN_RETENTION_DAYS = 180
+_FORMAT = "synthmark-audit-v1"
+_TABLE = "synthmark_audit"
+_META = "synthmark_audit_meta"
+_COLUMNS = "seq, kind, event_id, event_time, recorded_at, body, prev_hash, hash, mac"
+_abandoned: list = []  # connections inherited across fork: never used or closed in the child
+
+
+def default_store_url() -> str:
+    """``$SYNTHMARK_AUDIT`` if set, else ``./synthmark-audit.db``."""
+    return os.environ.get("SYNTHMARK_AUDIT") or DEFAULT_STORE
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages)."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _row(r) -> AuditRecord:
+    return AuditRecord(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+
+
+class _Backend:
+    """SQL shared by both stores; subclasses supply connection, placeholder and locking."""
+
+    ph = "?"
+
+    def q(self, sql: str) -> str:
+        return sql.replace("?", self.ph)
+
+    # -- implemented by subclasses: write_txn() context manager, query(sql, params), close()
+
+    def head(self, cur) -> tuple[int, str]:
+        cur.execute(f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1")
+        r = cur.fetchone()
+        return (0, GENESIS_HASH) if r is None else (int(r[0]), r[1])
+
+    def insert(self, cur, rec: AuditRecord) -> None:
+        cur.execute(
+            self.q(f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            (rec.seq, rec.kind, rec.event_id, rec.event_time, rec.recorded_at, rec.body, rec.prev_hash, rec.hash, rec.mac),
+        )
+
+    def page(self, after: int, limit: int, kind: str | None = None) -> list[AuditRecord]:
+        where = "seq > ?" + (" AND kind = ?" if kind else "")
+        params = (after, kind, limit) if kind else (after, limit)
+        return [_row(r) for r in self.query(f"SELECT {_COLUMNS} FROM {_TABLE} WHERE {where} ORDER BY seq LIMIT ?", params)]
+
+    def get(self, event_id: str) -> AuditRecord | None:
+        rows = self.query(f"SELECT {_COLUMNS} FROM {_TABLE} WHERE event_id = ?", (event_id,))
+        return _row(rows[0]) if rows else None
+
+    def meta(self) -> dict:
+        return {k: v for k, v in self.query(f"SELECT k, v FROM {_META}", ())}
+
+
+class _SqliteBackend(_Backend):
+    def __init__(self, path: str, shown: str, read_only: bool):
+        self.path, self.shown, self.read_only = path, shown, read_only
+        self.conn = self._connect()
+
+    def _connect(self):
+        try:
+            if self.read_only:
+                if not os.path.exists(self.path):
+                    raise AuditError(f"audit store {self.shown}: no such file")
+                conn = sqlite3.connect(
+                    f"file:{self.path}?mode=ro", uri=True, timeout=30, isolation_level=None, check_same_thread=False
+                )
+                try:
+                    conn.execute(f"SELECT count(*) FROM {_META}").fetchone()
+                except sqlite3.OperationalError as exc:
+                    if "no such table" in str(exc):
+                        raise AuditError(f"audit store {self.shown}: holds no synthmark audit log") from None
+                    raise
+                return conn
+            d = os.path.dirname(os.path.abspath(self.path))
+            if not os.path.isdir(d):
+                raise AuditError(f"audit store {self.shown}: directory {d} does not exist")
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise AuditError(f"audit store {self.shown}: cannot use WAL journal (got {mode!r})")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("BEGIN IMMEDIATE")  # also proves the file is writable
+            try:
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_TABLE} (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+                    "event_id TEXT NOT NULL UNIQUE, event_time TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+                    "body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT)"
+                )
+                conn.execute(f"CREATE INDEX IF NOT EXISTS {_TABLE}_time ON {_TABLE} (event_time)")
+                conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+                conn.execute(f"INSERT OR IGNORE INTO {_META} (k, v) VALUES ('format', ?)", (_FORMAT,))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return conn
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit store {self.shown}: cannot open for {'reading' if self.read_only else 'writing'}: {exc}") from None
+
+    def query(self, sql: str, params: tuple) -> list:
+        try:
+            return self.conn.execute(self.q(sql), params).fetchall()
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit store {self.shown}: {exc}") from None
+
+    def write_txn(self):
+        return _SqliteTxn(self)
+
+    def reconnect(self):
+        _abandoned.append(self.conn)
+        self.conn = self._connect()
+
+    def close(self):
+        self.conn.close()
+
+
+class _SqliteTxn:
+    def __init__(self, b: _SqliteBackend):
+        self.b = b
+
+    def __enter__(self):
+        if self.b.read_only:
+            raise AuditError(f"audit store {self.b.shown} is opened read-only")
+        try:
+            self.b.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit store {self.b.shown}: cannot start a write: {exc}") from None
+        return self.b.conn.cursor()
+
+    def __exit__(self, et, ev, tb):
+        try:
+            self.b.conn.execute("COMMIT" if et is None else "ROLLBACK")
+        except sqlite3.Error as exc:
+            if et is None:
+                try:
+                    self.b.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                raise AuditError(f"audit store {self.b.shown}: commit failed: {exc}") from None
+        if isinstance(ev, sqlite3.Error):
+            raise AuditError(f"audit store {self.b.shown}: write failed: {ev}") from None
+        return False
+
+
+class _PgBackend(_Backend):
+    ph = "%s"
+
+    def __init__(self, url: str, shown: str, read_only: bool):
+        self.url, self.shown, self.read_only = url, shown, read_only
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise AuditError("PostgreSQL audit store needs psycopg 3: pip install 'psycopg[binary]'") from None
+        self.conn = self._connect()
+
+    def _connect(self):
+        import psycopg
+
+        try:
+            conn = psycopg.connect(self.url, connect_timeout=5, autocommit=True)
+        except psycopg.Error as exc:
+            msg = " ".join(str(exc).split())
+            raise AuditError(f"audit store {self.shown}: cannot connect: {msg}") from None
+        try:
+            conn.execute("SET synchronous_commit = on")
+            if self.read_only:
+                conn.execute("SET default_transaction_read_only = on")
+                try:
+                    conn.execute(f"SELECT count(*) FROM {_META}").fetchone()
+                except psycopg.errors.UndefinedTable:
+                    conn.close()
+                    raise AuditError(f"audit store {self.shown}: holds no synthmark audit log") from None
+                return conn
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(7211939458510043137)")  # serialises schema creation
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_TABLE} (seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, "
+                    "event_id TEXT NOT NULL UNIQUE, event_time TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+                    "body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT)"
+                )
+                conn.execute(f"CREATE INDEX IF NOT EXISTS {_TABLE}_time ON {_TABLE} (event_time)")
+                conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+                conn.execute(
+                    f"INSERT INTO {_META} (k, v) VALUES ('format', %s) ON CONFLICT (k) DO NOTHING", (_FORMAT,)
+                )
+                conn.execute(f"LOCK TABLE {_TABLE} IN SHARE ROW EXCLUSIVE MODE")  # proves we may write
+        except psycopg.Error as exc:
+            conn.close()
+            msg = " ".join(str(exc).split())
+            raise AuditError(f"audit store {self.shown}: cannot open for {'reading' if self.read_only else 'writing'}: {msg}") from None
+        return conn
+
+    def query(self, sql: str, params: tuple) -> list:
+        import psycopg
+
+        try:
+            return self.conn.execute(self.q(sql), params).fetchall()
+        except psycopg.Error as exc:
+            raise AuditError(f"audit store {self.shown}: {' '.join(str(exc).split())}") from None
+
+    def write_txn(self):
+        return _PgTxn(self)
+
+    def reconnect(self):
+        _abandoned.append(self.conn)
+        self.conn = self._connect()
+
+    def close(self):
+        self.conn.close()
+
+
+class _PgTxn:
+    def __init__(self, b: _PgBackend):
+        self.b = b
+
+    def __enter__(self):
+        import psycopg
+
+        if self.b.read_only:
+            raise AuditError(f"audit store {self.b.shown} is opened read-only")
+        try:
+            self.txn = self.b.conn.transaction()
+            self.txn.__enter__()
+            cur = self.b.conn.cursor()
+            cur.execute(f"LOCK TABLE {_TABLE} IN SHARE ROW EXCLUSIVE MODE")
+        except psycopg.Error as exc:
+            raise AuditError(f"audit store {self.b.shown}: cannot start a write: {' '.join(str(exc).split())}") from None
+        return cur
+
+    def __exit__(self, et, ev, tb):
+        import psycopg
+
+        try:
+            self.txn.__exit__(et, ev, tb)
+        except psycopg.Error as exc:
+            raise AuditError(f"audit store {self.b.shown}: commit failed: {' '.join(str(exc).split())}") from None
+        if isinstance(ev, psycopg.Error):
+            raise AuditError(f"audit store {self.b.shown}: write failed: {' '.join(str(ev).split())}") from None
+        return False
+
+
+def _open_backend(url: str, read_only: bool) -> _Backend:
+    if not isinstance(url, (str, os.PathLike)):
+        raise InvalidTypeError(f"audit store url: expected str, got {type(url).__name__}")
+    url = os.fspath(url)
+    shown = redact_url(url)
+    if not url.strip():
+        raise AuditError("audit store url is empty")
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", url, re.S)
+    if m is None:
+        if ":memory:" in url:
+            raise AuditError("audit store ':memory:' is not durable; give a file path")
+        return _SqliteBackend(url, shown, read_only)
+    scheme, rest = m.group(1).lower(), m.group(2)
+    if scheme == "sqlite":
+        if not rest.startswith("/") or rest in ("/", "") or "?" in rest or ":memory:" in rest:
+            raise AuditError(
+                f"malformed SQLite audit store URL {shown!r}: use sqlite:///relative.db or sqlite:////absolute.db"
+            )
+        return _SqliteBackend(rest[1:], shown, read_only)
+    if scheme in ("postgresql", "postgres"):
+        if not rest or rest.startswith("?"):
+            raise AuditError(f"malformed PostgreSQL audit store URL {shown!r}: use postgresql://user:pw@host:port/db")
+        return _PgBackend(url, shown, read_only)
+    raise AuditError(f"unsupported audit store URL scheme {scheme!r} in {shown!r}: use sqlite:///path or postgresql://...")
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    purged: int
+    through_seq: int | None
+    anchor: AuditRecord | None
+
+
+class AuditLog:
+    """An append-only, hash-chained audit log in SQLite or PostgreSQL.
+
+    ``AuditLog(url=None, *, key=None, min_retention_days=180, read_only=False)``. ``url`` defaults
+    to ``$SYNTHMARK_AUDIT`` or ``./synthmark-audit.db``. ``key`` (a :class:`synthmark.Key`) adds an
+    HMAC to every record; a log created with a key records its ``key.id`` (never the bytes) and then
+    refuses appends without the same key. Safe to share between threads; each process opens its
+    own connection (also after ``fork``).
+    """
+
+    def __init__(self, url: str | None = None, *, key=None, min_retention_days: int = MIN_RETENTION_DAYS,
+                 read_only: bool = False):
+        if key is not None and type(key).__name__ != "Key":
+            raise InvalidTypeError(f"key: expected synthmark.Key or None, got {type(key).__name__}")
+        if isinstance(min_retention_days, bool) or not isinstance(min_retention_days, int):
+            raise InvalidTypeError("min_retention_days: expected int")
+        if min_retention_days < MIN_RETENTION_DAYS:
+            raise InvalidArgumentError(
+                f"min_retention_days: {min_retention_days} is below the required {MIN_RETENTION_DAYS} days"
+            )
+        self._url = default_store_url() if url is None else os.fspath(url)
+        self._shown = redact_url(self._url)
+        self.min_retention_days = min_retention_days
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._pid = os.getpid()
+        self._b = _open_backend(self._url, read_only)
+        self._mac_key = mac_key(key.secret_bytes()) if key is not None else None
+        self._key_id = key.id if key is not None else None
+        try:
+            self._setup_signing()
+        except BaseException:
+            self._b.close()
+            raise
+
+    def _setup_signing(self) -> None:
+        meta = self._b.meta()
+        if meta.get("format") != _FORMAT:
+            raise AuditError(f"audit store {self._shown} holds an unknown format {meta.get('format')!r}")
+        signed_by = meta.get("mac_key_id")
+        if self._key_id is None:
+            self._signed = signed_by is not None
+            if self._signed and not self.read_only:
+                raise AuditError(
+                    f"audit store {self._shown} is signed with key id {signed_by}; pass key= to append to it"
+                )
+            return
+        if signed_by is not None:
+            if signed_by != self._key_id:
+                raise AuditError(f"audit store {self._shown} is signed with key id {signed_by}, not {self._key_id}")
+            self._signed = True
+            return
+        if self.read_only:
+            raise AuditError(f"audit store {self._shown} is not signed; open it without key=")
+        with self._b.write_txn() as cur:
+            seq, _ = self._b.head(cur)
+            if seq:
+                raise AuditError(f"audit store {self._shown} was created without a log key; cannot sign it now")
+            cur.execute(self._b.q(f"INSERT INTO {_META} (k, v) VALUES ('mac_key_id', ?)"), (self._key_id,))
+        self._signed = True
+
+    # ----------------------------------------------------------------------------------------- basics
+
+    @property
+    def url(self) -> str:
+        """The store URL with any password redacted."""
+        return self._shown
+
+    @property
+    def key_id(self) -> str | None:
+        return self._key_id
+
+    def __repr__(self) -> str:
+        return f"AuditLog({self._shown!r}{', signed' if self._signed else ''})"
+
+    def _backend(self) -> _Backend:
+        if os.getpid() != self._pid:  # forked: the inherited connection belongs to the parent
+            self._b.reconnect()
+            self._pid = os.getpid()
+            self._lock = threading.RLock()
+        return self._b
+
+    def close(self) -> None:
+        with self._lock:
+            if os.getpid() == self._pid:
+                self._b.close()
+
+    def __enter__(self) -> "AuditLog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------------------------------- writes
+
+    def append(self, event: AuditEvent) -> AuditRecord:
+        """Append one event; returns its record once the commit is durable. Raises AuditError."""
+        if not isinstance(event, AuditEvent):
+            raise InvalidTypeError(f"event: expected AuditEvent, got {type(event).__name__}")
+        body = event.to_dict()
+        with self._lock:
+            b = self._backend()
+            with b.write_txn() as cur:
+                seq, prev = b.head(cur)
+                rec = build_record(
+                    seq + 1, "event", event.event_id, event.time_utc, utc_timestamp(), body, prev, self._mac_key
+                )
+                try:
+                    b.insert(cur, rec)
+                except Exception as exc:
+                    if "unique" in str(exc).lower() and "event_id" in str(exc).lower():
+                        raise AuditError(f"audit event {event.event_id} is already recorded") from None
+                    raise
+            return rec
+
+    __call__ = append  # so an AuditLog can be used as an on_labeled sink directly
+
+    def purge(self, older_than_days: int, *, now: datetime | None = None) -> PurgeResult:
+        """Delete the oldest records older than ``older_than_days`` and append an anchor record.
+
+        Refuses (InvalidArgumentError) when ``older_than_days`` is below ``min_retention_days``.
+        Only a prefix of the chain is deleted (up to the first record still inside the window), so
+        the remaining chain verifies from the anchor's statement. ``now`` is for tests.
+        """
+        if isinstance(older_than_days, bool) or not isinstance(older_than_days, int):
+            raise InvalidTypeError(f"older_than_days: expected int, got {type(older_than_days).__name__}")
+        if older_than_days < self.min_retention_days:
+            raise InvalidArgumentError(
+                f"refusing to purge: --older-than {older_than_days} days is below the minimum retention of "
+                f"{self.min_retention_days} days; younger records are never purged"
+            )
+        now = datetime.now(timezone.utc) if now is None else now
+        cutoff = utc_timestamp(now - timedelta(days=older_than_days))
+        with self._lock:
+            b = self._backend()
+            with b.write_txn() as cur:
+                cur.execute(b.q(f"SELECT MIN(seq) FROM {_TABLE} WHERE recorded_at >= ?"), (cutoff,))
+                young = cur.fetchone()[0]
+                head_seq, head_hash = b.head(cur)
+                through = head_seq if young is None else int(young) - 1
+                cur.execute(b.q(f"SELECT MIN(seq) FROM {_TABLE} WHERE seq <= ?"), (through,))
+                oldest = cur.fetchone()[0]
+                if oldest is None:
+                    return PurgeResult(0, None, None)
+                cur.execute(b.q(f"SELECT hash FROM {_TABLE} WHERE seq = ?"), (through,))
+                through_hash = cur.fetchone()[0]
+                cur.execute(b.q(f"DELETE FROM {_TABLE} WHERE seq <= ?"), (through,))
+                purged = cur.rowcount
+                recorded = utc_timestamp()
+                stmt = {
+                    "anchor": "purge",
+                    "purged_from_seq": int(oldest),
+                    "purged_through_seq": through,
+                    "purged_through_hash": through_hash,
+                    "purged_count": purged,
+                    "older_than_days": older_than_days,
+                    "cutoff_utc": cutoff,
+                }
+                anchor = build_record(
+                    head_seq + 1, "anchor", f"anchor-{head_seq + 1}-{recorded}", recorded, recorded, stmt,
+                    head_hash, self._mac_key,
+                )
+                b.insert(cur, anchor)
+            return PurgeResult(purged, through, anchor)
+
+    # ----------------------------------------------------------------------------------------- reads
+
+    def _page(self, after: int, limit: int, kind: str | None = None) -> list[AuditRecord]:
+        with self._lock:
+            return self._backend().page(after, limit, kind)
+
+    def records(self, since=None, until=None) -> Iterator[AuditRecord]:
+        """Records in chain order; ``since``/``until`` (datetime or ISO string, UTC) filter on event
+        time, ``since`` inclusive and ``until`` exclusive. Anchor records are included."""
+        lo = utc_timestamp(since, naive_is_utc=True) if since is not None else None
+        hi = utc_timestamp(until, naive_is_utc=True) if until is not None else None
+        for rec in iter_pages(self._page):
+            if (lo is None or rec.event_time >= lo) and (hi is None or rec.event_time < hi):
+                yield rec
+
+    def __iter__(self) -> Iterator[AuditRecord]:
+        return self.records()
+
+    def get(self, event_id: str) -> AuditRecord | None:
+        """The record of ``event_id``, or None."""
+        if not isinstance(event_id, str):
+            raise InvalidTypeError(f"event_id: expected str, got {type(event_id).__name__}")
+        with self._lock:
+            return self._backend().get(event_id)
+
+    def verify(self, key=None) -> VerifyResult:
+        """Walk the whole chain; the result names the first altered, deleted or reordered record.
+
+        MACs are checked with the key the log was opened with, or ``key`` here.
+        """
+        mk = self._mac_key
+        if key is not None:
+            if type(key).__name__ != "Key":
+                raise InvalidTypeError(f"key: expected synthmark.Key, got {type(key).__name__}")
+            signed_by = self._b.meta().get("mac_key_id")
+            if signed_by is not None and signed_by != key.id:
+                raise AuditError(f"audit store {self._shown} is signed with key id {signed_by}, not {key.id}")
+            mk = mac_key(key.secret_bytes())
+        anchors = list(iter_pages(lambda a, n: self._page(a, n, "anchor")))
+        return verify_rows(iter_pages(self._page), anchors, mk, signed=self._signed)
+
+    def export(self, fp: IO[str], since=None, until=None, format: str = "jsonl") -> int:
+        """Write records to a text stream as JSON lines or CSV; returns the number written."""
+        if format not in ("jsonl", "csv"):
+            raise InvalidArgumentError(f"format: expected 'jsonl' or 'csv', got {format!r}")
+        n = 0
+        if format == "jsonl":
+            for rec in self.records(since, until):
+                fp.write(json.dumps(rec.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+                n += 1
+            return n
+        fields = ["seq", "kind", "event_id", "event_time", "recorded_at", "user_ref", "consent_ref", "recipient_ref",
+                  "content_id", "media_type", "output_sha256", "status", "event_kind", "tool_version", "labels",
+                  "host", "segment_sha256", "anchor", "prev_hash", "hash", "mac"]
+        w = csv.DictWriter(fp, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        for rec in self.records(since, until):
+            d = rec.data
+            row = {k: getattr(rec, k) for k in ("seq", "kind", "event_id", "event_time", "recorded_at", "prev_hash",
+                                                 "hash", "mac")}
+            if rec.kind == "event":
+                for k in ("user_ref", "consent_ref", "recipient_ref", "content_id", "media_type", "output_sha256",
+                          "status", "tool_version"):
+                    row[k] = d.get(k)
+                row["event_kind"] = d.get("kind")
+                row["labels"] = json.dumps(d.get("labels", {}), ensure_ascii=False, sort_keys=True)
+                row["host"] = json.dumps(d.get("host", {}), ensure_ascii=False, sort_keys=True)
+                row["segment_sha256"] = " ".join(d.get("segment_sha256", []))
+            else:
+                row["anchor"] = json.dumps(d, sort_keys=True)
+            w.writerow(row)
+            n += 1
+        return n
+
+    def export_text(self, since=None, until=None, format: str = "jsonl") -> str:
+        buf = io.StringIO()
+        self.export(buf, since, until, format)
+        return buf.getvalue()

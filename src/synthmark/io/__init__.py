@@ -1,0 +1,1 @@
+"""Media I/O. The only modules in synthmark that use PyAV."""

@@ -1,0 +1,82 @@
+"""Audio side of the file pipeline: settings, float32 planar chunks in and out of PyAV frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import numpy as np
+
+_DEFAULT_CODEC = {"webm": "libopus", "ogg": "libopus", "mp3": "libmp3lame", "flac": "flac", "wav": "pcm_s16le"}
+_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+
+
+@dataclass
+class AudioSettings:
+    """How the labeled audio is re-encoded. ``codec`` None: the container's default (AAC; Opus for
+    WebM/Ogg; the source PCM format for WAV; MP3, FLAC for those files)."""
+
+    codec: str | None = None
+    bitrate: int | None = None
+    options: dict = field(default_factory=dict)
+
+    def codec_for(self, muxer: str, source_codec: str) -> str:
+        if self.codec:
+            return self.codec
+        if muxer == "wav" and source_codec.startswith("pcm_"):
+            return source_codec
+        return _DEFAULT_CODEC.get(muxer, "aac")
+
+
+def add_audio_encoder(out, istream, settings: AudioSettings, muxer: str):
+    cc = istream.codec_context
+    codec = settings.codec_for(muxer, cc.name)
+    rate = cc.sample_rate
+    if codec == "libopus" and rate not in _OPUS_RATES:
+        rate = 48000
+    ostream = out.add_stream(codec, rate=rate)
+    ostream.layout = cc.layout.name if cc.layout.nb_channels <= 2 else cc.layout
+    if settings.bitrate:
+        ostream.bit_rate = int(settings.bitrate)
+    elif codec == "aac":
+        ostream.bit_rate = max(128000, cc.bit_rate or 0) if cc.layout.nb_channels >= 2 else 96000
+    if settings.options:
+        ostream.options = {k: str(v) for k, v in settings.options.items()}
+    ostream.time_base = Fraction(1, rate)
+    return ostream
+
+
+class FloatPlanarReader:
+    """Converts decoded audio frames to float32 (channels, n) arrays at a fixed rate and layout."""
+
+    def __init__(self, rate: int, layout: str):
+        self.rate, self.layout = rate, layout
+        self._resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+
+    def convert(self, frame: av.AudioFrame | None):
+        for f in self._resampler.resample(frame):
+            yield f.to_ndarray().astype(np.float32, copy=False)
+
+
+class FloatPlanarWriter:
+    """Turns float32 (channels, n) chunks into frames with running sample timestamps and encodes them."""
+
+    def __init__(self, ostream, start_pts: int = 0):
+        self.ostream = ostream
+        self.rate = ostream.codec_context.sample_rate
+        self.layout = ostream.codec_context.layout.name
+        self.pts = start_pts
+
+    def encode(self, samples: np.ndarray):
+        if samples is None or samples.shape[-1] == 0:
+            return []
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples, dtype=np.float32), format="fltp", layout=self.layout)
+        frame.sample_rate = self.rate
+        frame.time_base = Fraction(1, self.rate)
+        frame.pts = self.pts
+        self.pts += samples.shape[-1]
+        return self.ostream.encode(frame)
+
+    def flush(self):
+        return self.ostream.encode(None)

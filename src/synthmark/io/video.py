@@ -1,0 +1,102 @@
+"""Video side of the file pipeline: encoder settings, writable frames, streaming decode for detection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import numpy as np
+
+#: encoders that take x264/x265-style ``crf`` and ``preset`` options
+_X26X = ("libx264", "libx265")
+
+
+@dataclass
+class VideoSettings:
+    """How the labeled video is re-encoded.
+
+    ``codec`` None picks the container's default (H.264, or VP9 for WebM). ``crf`` is the constant
+    quality (18 is visually close to a good source); ``bitrate`` (bits/s) replaces it when given.
+    """
+
+    codec: str | None = None
+    crf: int | None = 18
+    bitrate: int | None = None
+    preset: str | None = "veryfast"
+    pix_fmt: str = "yuv420p"
+    options: dict = field(default_factory=dict)
+
+    def codec_for(self, muxer: str) -> str:
+        if self.codec:
+            return self.codec
+        return "libvpx-vp9" if muxer == "webm" else "libx264"
+
+
+def add_video_encoder(out, istream, settings: VideoSettings, muxer: str):
+    """An output video stream matching ``istream`` (size, frame rate, time base)."""
+    codec = settings.codec_for(muxer)
+    rate = istream.average_rate or istream.guessed_rate or Fraction(25)
+    ostream = out.add_stream(codec, rate=rate)
+    cc = istream.codec_context
+    ostream.width, ostream.height = cc.width, cc.height
+    ostream.pix_fmt = settings.pix_fmt
+    if istream.time_base:
+        ostream.time_base = istream.time_base
+        ostream.codec_context.time_base = istream.time_base
+    opts = {}
+    if settings.bitrate:
+        ostream.bit_rate = int(settings.bitrate)
+    elif settings.crf is not None:
+        opts["crf"] = str(int(settings.crf))
+        if codec == "libvpx-vp9":
+            opts["b"] = "0"
+    if codec in _X26X and settings.preset:
+        opts["preset"] = settings.preset
+    if codec == "libx265":
+        opts.setdefault("x265-params", "log-level=error")
+    if codec == "libvpx-vp9":
+        opts.setdefault("deadline", "realtime")
+        opts.setdefault("cpu-used", "8")
+        opts.setdefault("row-mt", "1")
+    opts.update({k: str(v) for k, v in settings.options.items()})
+    ostream.options = opts
+    return ostream
+
+
+def writable_frame(frame: av.VideoFrame, pix_fmt: str = "yuv420p") -> av.VideoFrame:
+    """A frame in ``pix_fmt`` whose buffers are ours to modify (decoder reference frames are shared)."""
+    if frame.format.name != pix_fmt:
+        out = frame.reformat(format=pix_fmt)
+        out.pts, out.time_base = frame.pts, frame.time_base
+    else:
+        out = frame
+        out.make_writable()
+    out.pict_type = 0  # let the encoder choose frame types (decoded frames carry theirs)
+    return out
+
+
+def plane_view(frame: av.VideoFrame, index: int = 0) -> np.ndarray:
+    """Writable (height, width) uint8 view of one plane (row stride = line size, padding skipped)."""
+    plane = frame.planes[index]
+    a = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+    return a[: plane.height, : plane.width]
+
+
+def encode_still(path: str, frame: av.VideoFrame, codec: str, quality: int | None = None) -> None:
+    """Write one frame as a PNG ('png') or JPEG ('mjpeg') file."""
+    with av.open(path, "w", format="image2", options={"update": "1"}) as c:
+        s = c.add_stream(codec, rate=1)
+        s.width, s.height = frame.width, frame.height
+        if codec == "png":
+            s.pix_fmt = "rgb24" if frame.format.name != "rgba" else "rgba"
+        else:
+            s.pix_fmt = "yuvj420p" if frame.format.name.startswith("yuvj") else "yuvj420p"
+            s.codec_context.qscale = quality or 2
+            s.options = {"qmin": str(quality or 2), "qmax": str(quality or 2)}
+        fr = frame.reformat(format=s.pix_fmt)
+        fr.pts = 0
+        for p in s.encode(fr):
+            c.mux(p)
+        for p in s.encode(None):
+            c.mux(p)

@@ -1,0 +1,467 @@
+"""Labeling whole files, and reading their labels back.
+
+``label_file(src, dst, key=..., producer=..., content_id=...)`` decodes ``src`` with PyAV, applies the
+visible label and the watermark to every video frame (or the image), the audible prompt and the
+watermark to the audio, re-encodes into the same container family, writes the one AIGC metadata
+record, records the audit event, and only then publishes ``dst`` atomically. ``inspect_file(path)``
+reads the record, checks its ``ReservedCode1`` and detects the watermark when given the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .errors import InvalidArgumentError, InvalidTypeError, MediaError, MetadataError
+from .io.atomic import publish, remove_quietly, temp_path_for
+from .keys import Key
+from .metadata import AigcRecord, check_value, read_record, sniff, write_record
+from .metadata.record import check_label
+
+IMAGE_KINDS = ("png", "jpeg")
+AUDIO_KINDS = ("wav", "mp3", "flac", "ogg")
+AV_KINDS = ("mp4", "mov", "matroska", "webm")
+#: seconds of audio buffered at the start so the audible prompt can be mixed in whole
+AUDIBLE_HEAD_SECONDS = 3.0
+
+
+def payload_for(content_id: str) -> int:
+    """The default 64-bit watermark payload of a content id: the first 8 bytes of its SHA-256."""
+    return int.from_bytes(hashlib.sha256(content_id.encode("utf-8")).digest()[:8], "big")
+
+
+def platform_label(record: AigcRecord | None = None, *, user_declared: bool = False,
+                   detected: bool = False) -> str | None:
+    """The ``Label`` a platform should show (rules, section 6); None means no AI notice.
+
+    The record's own Label when it has one; "2" (possibly AI) when the uploader declares AI content;
+    "3" (suspected AI) when only an explicit label or a watermark was detected. The strongest applies.
+    """
+    candidates = []
+    if record is not None:
+        candidates.append(record.label)
+    if user_declared:
+        candidates.append("2")
+    if detected:
+        candidates.append("3")
+    return min(candidates) if candidates else None
+
+
+def platform_record(existing: AigcRecord | None, *, propagator: str, propagate_id: str,
+                    user_declared: bool = False, detected: bool = False) -> AigcRecord | None:
+    """The record a distributing platform writes: producer fields kept, its own propagator fields set."""
+    label = platform_label(existing, user_declared=user_declared, detected=detected)
+    if label is None:
+        return None
+    if existing is None:
+        return AigcRecord(label=label, content_propagator=propagator, propagate_id=propagate_id)
+    return existing.relabeled(propagator, propagate_id, label=label)
+
+
+@dataclass
+class Report:
+    """What ``label_file`` did or what ``inspect_file`` found."""
+
+    path: str
+    format: str
+    record: AigcRecord | None = None
+    record_verified: bool | None = None
+    detections: dict = field(default_factory=dict)
+    platform_label: str | None = None
+    payload: int | None = None
+    applied: dict = field(default_factory=dict)
+    missing: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    streams: list = field(default_factory=list)
+    source: str | None = None
+    video_frames: int = 0
+    audio_samples: int = 0
+    duration: float | None = None
+    elapsed: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "source": self.source,
+            "format": self.format,
+            "record": None if self.record is None else self.record.to_dict(),
+            "record_verified": self.record_verified,
+            "detections": {
+                k: {"found": d.found, "payload": None if d.payload is None else f"{d.payload:016x}",
+                    "false_alarm": d.false_alarm, "score": d.score}
+                for k, d in self.detections.items()
+            },
+            "platform_label": self.platform_label,
+            "payload": None if self.payload is None else f"{self.payload:016x}",
+            "applied": self.applied,
+            "missing": self.missing,
+            "notes": self.notes,
+            "streams": self.streams,
+            "video_frames": self.video_frames,
+            "audio_samples": self.audio_samples,
+            "duration": self.duration,
+            "elapsed": round(self.elapsed, 3),
+        }
+
+    def summary(self) -> str:
+        lines = [f"{self.path} ({self.format})"]
+        if self.source:
+            lines[0] = f"{self.source} -> {lines[0]}"
+        if self.record is None:
+            lines.append("  metadata: no AIGC record")
+        else:
+            r = self.record
+            lines.append(f"  metadata: Label {r.label}, producer {r.content_producer or '-'}, ProduceID {r.produce_id or '-'}")
+            if r.content_propagator:
+                lines.append(f"            propagator {r.content_propagator}, PropagateID {r.propagate_id or '-'}")
+            if self.record_verified is not None:
+                lines.append(f"  ReservedCode1: {'verifies with this key' if self.record_verified else 'does NOT verify with this key'}")
+        for name, d in self.detections.items():
+            if d.found:
+                p = "unreadable" if d.payload is None else f"0x{d.payload:016x}"
+                lines.append(f"  watermark ({name}): found, payload {p}, false-alarm probability {d.false_alarm:.2g}")
+            else:
+                lines.append(f"  watermark ({name}): not found (false-alarm probability at this score {d.false_alarm:.2g})")
+        for layer, what in self.applied.items():
+            lines.append(f"  applied {layer}: {what}")
+        for m in self.missing:
+            lines.append(f"  missing: {m}")
+        for n in self.notes:
+            lines.append(f"  note: {n}")
+        shown = {None: "none (no AI notice)", "1": "1 (AI-generated)", "2": "2 (possibly AI-generated)",
+                 "3": "3 (suspected AI-generated)"}[self.platform_label]
+        lines.append(f"  platform Label: {shown}")
+        return "\n".join(lines)
+
+
+# -- components from the other parts of synthmark -------------------------------------------------
+def _component(name: str):
+    import synthmark
+
+    return getattr(synthmark, name, None)
+
+
+class _AudioChain:
+    """Per audio stream: the audible prompt over the first seconds, then the watermark, streaming."""
+
+    def __init__(self, rate: int, channels: int, audible, watermarker):
+        self.rate, self.channels = rate, channels
+        self.audible, self.wm = audible, watermarker
+        self._head: list = []
+        self._head_n = 0
+        self._head_target = int(AUDIBLE_HEAD_SECONDS * rate) if audible is not None else 0
+        self._head_done = audible is None
+
+    def _mark(self, x: np.ndarray) -> np.ndarray:
+        if self.wm is not None and x.shape[-1]:
+            out = self.wm.process(x)
+            return x if out is None else out
+        return x
+
+    def _apply_head(self) -> np.ndarray:
+        buf = np.concatenate(self._head, axis=1) if self._head else np.zeros((self.channels, 0), np.float32)
+        self._head = []
+        self._head_done = True
+        if buf.shape[-1]:
+            out = self.audible.apply(buf, self.rate)
+            buf = buf if out is None else out
+        return buf
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        if not self._head_done:
+            self._head.append(x)
+            self._head_n += x.shape[-1]
+            if self._head_n < self._head_target:
+                return np.zeros((self.channels, 0), np.float32)
+            x = self._apply_head()
+        return self._mark(x)
+
+    def flush(self) -> np.ndarray:
+        parts = []
+        if not self._head_done:
+            parts.append(self._mark(self._apply_head()))
+        if self.wm is not None:
+            tail = self.wm.flush()
+            if tail is not None:
+                parts.append(tail)
+        parts = [p for p in parts if p.shape[-1]]
+        return np.concatenate(parts, axis=1) if parts else np.zeros((self.channels, 0), np.float32)
+
+
+def _check_text(name: str, value) -> str:
+    if not isinstance(value, str):
+        raise InvalidTypeError(f"{name}: expected str, got {type(value).__name__}")
+    if not value:
+        raise InvalidArgumentError(f"{name}: must not be empty")
+    return check_value(name, value)
+
+
+def _sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _media_type(kind: str, has_video: bool) -> str:
+    if kind in IMAGE_KINDS:
+        return "image"
+    return "video" if has_video else "audio"
+
+
+def label_file(
+    src,
+    dst,
+    *,
+    key: Key,
+    producer: str,
+    content_id: str,
+    progress: Callable[[float], None] | None = None,
+    payload: int | None = None,
+    label: str = "1",
+    propagator: str | None = None,
+    propagate_id: str | None = None,
+    visible_label=None,
+    audible_label=None,
+    watermark_strength: float = 1.0,
+    video_codec: str | None = None,
+    crf: int | None = 18,
+    video_bitrate: int | None = None,
+    preset: str | None = "veryfast",
+    audio_codec: str | None = None,
+    audio_bitrate: int | None = None,
+    user_ref: str | None = None,
+    audit=None,
+) -> Report:
+    """Label ``src`` fully and publish the result atomically at ``dst``; return a Report.
+
+    ``producer`` and ``content_id`` become ``ContentProducer`` and ``ProduceID`` (and, on a first write,
+    the propagator fields unless ``propagator``/``propagate_id`` are given). The watermark payload is
+    ``payload`` or the first 8 bytes of SHA-256(content_id). ``ReservedCode1`` is the HMAC-SHA256 of the
+    key over the producer fields and the payload. ``visible_label``/``audible_label`` take configured
+    ``VisibleLabel``/``AudibleLabel`` objects (None: the defaults). Video is re-encoded with
+    ``video_codec`` (default H.264; VP9 for WebM) at ``crf`` (or ``video_bitrate``), audio with
+    ``audio_codec`` (default AAC; Opus for WebM). ``progress(fraction)`` is called as the work advances.
+    The audit event (``synthmark.audit.emit``, stores in ``audit`` and registered sinks) is recorded
+    before ``dst`` is published. ``src`` is never modified; on any failure nothing is left at ``dst``.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(key, Key):
+        raise InvalidTypeError(f"key: expected synthmark.Key, got {type(key).__name__}")
+    producer = _check_text("producer", producer)
+    content_id = _check_text("content_id", content_id)
+    check_label(label)
+    if propagator is not None:
+        _check_text("propagator", propagator)
+    if propagate_id is not None:
+        _check_text("propagate_id", propagate_id)
+    if payload is None:
+        payload = payload_for(content_id)
+    else:
+        from ._checks import check_payload
+
+        payload = check_payload(payload)
+    src, dst = Path(src), Path(dst)
+    kind = sniff(src)
+    if dst.exists() and dst.resolve() == src.resolve():
+        raise InvalidArgumentError("dst: must differ from src (the input is never modified)")
+    if dst.is_dir():
+        raise InvalidArgumentError(f"dst: is a directory: {dst}")
+    if not dst.parent.exists():
+        raise InvalidArgumentError(f"dst: directory does not exist: {dst.parent}")
+
+    report = Report(path=str(dst), format=kind, source=str(src), payload=payload)
+    notes = report.notes
+    try:
+        existing = read_record(src)
+    except MetadataError as exc:
+        existing = None
+        notes.append(f"the source's AIGC record was malformed and is replaced ({exc})")
+    record = AigcRecord(
+        label=label, content_producer=producer, produce_id=content_id,
+        content_propagator=propagator if propagator is not None else producer,
+        propagate_id=propagate_id if propagate_id is not None else content_id,
+    ).signed(key, payload)
+    record = record.merged_over(existing)
+    if existing is not None and record.content_producer != producer:
+        notes.append(f"kept the producer fields of {existing.content_producer} (relabel as propagator)")
+
+    VisibleLabel = _component("VisibleLabel")
+    VideoWatermarker = _component("VideoWatermarker")
+    AudibleLabel = _component("AudibleLabel")
+    AudioWatermarker = _component("AudioWatermarker")
+    visible = visible_label
+    if visible is None and VisibleLabel is not None:
+        visible = VisibleLabel()
+    audible = audible_label
+    if audible is None and AudibleLabel is not None:
+        audible = AudibleLabel()
+    vwm = VideoWatermarker(key, payload, strength=watermark_strength) if VideoWatermarker is not None else None
+
+    tmp = temp_path_for(dst, suffix=dst.suffix or {"jpeg": ".jpg", "matroska": ".mkv"}.get(kind, "." + kind))
+    try:
+        has_video = False
+        if kind in IMAGE_KINDS:
+            has_video = True
+            _label_image(src, tmp, kind, visible, vwm, report)
+            write_record(tmp, record, merge=False)
+        else:
+            from .io.audio import AudioSettings
+            from .io.transcode import transcode
+            from .io.video import VideoSettings
+
+            duration_box = {}
+
+            def video_fn(frame):
+                if visible is not None:
+                    visible.apply(frame, t=frame.time if frame.time is not None else 0.0,
+                                  duration=duration_box.get("d"))
+                if vwm is not None:
+                    vwm.embed(frame)
+
+            def audio_factory(rate, channels):
+                awm = AudioWatermarker(key, payload, rate, channels) if AudioWatermarker is not None else None
+                return _AudioChain(rate, channels, audible, awm)
+
+            in_container = kind in AV_KINDS
+            stats = transcode(
+                src, tmp, kind, video_fn=video_fn, audio_factory=audio_factory,
+                video=VideoSettings(codec=video_codec, crf=crf, bitrate=video_bitrate, preset=preset),
+                audio=AudioSettings(codec=audio_codec, bitrate=audio_bitrate),
+                metadata={"AIGC": record.to_json()} if in_container else None,
+                progress=progress,
+            )
+            report.video_frames, report.audio_samples = stats.video_frames, stats.audio_samples
+            report.duration, report.streams = stats.duration, stats.streams
+            has_video = stats.video_frames > 0
+            if in_container:
+                back = read_record(tmp)
+                if back is None:
+                    raise MetadataError(f"{kind}: the muxer dropped the AIGC record (read back nothing)")
+                if back != record:
+                    raise MetadataError(f"{kind}: the AIGC record read back differs from the one written")
+            else:
+                write_record(tmp, record, merge=False)
+            if has_video:
+                report.applied["visible label"] = "yes" if visible is not None else None
+                report.applied["video watermark"] = f"payload 0x{payload:016x}" if vwm is not None else None
+            if stats.audio_samples:
+                report.applied["audible prompt"] = "at the start" if audible is not None else None
+                report.applied["audio watermark"] = f"payload 0x{payload:016x}" if AudioWatermarker is not None else None
+        report.applied["metadata"] = f"AIGC record, Label {record.label}"
+        for layer, what in list(report.applied.items()):
+            if what is None:
+                del report.applied[layer]
+                report.missing.append(f"{layer} (not available in this build of synthmark)")
+        if report.missing:
+            warnings.warn(f"label_file: not applied: {', '.join(report.missing)}", RuntimeWarning, stacklevel=2)
+        report.record = record
+        _emit_audit(report, tmp, kind, has_video, record, key, payload, user_ref or producer, audit)
+        publish(tmp, dst)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+    report.platform_label = platform_label(record)
+    report.elapsed = time.perf_counter() - t0
+    return report
+
+
+def _label_image(src, tmp, kind, visible, vwm, report) -> None:
+    from .io.transcode import iter_video_frames
+    from .io.video import encode_still
+
+    frame = next(iter(iter_video_frames(src)), None)
+    if frame is None:
+        raise MediaError(f"{src}: no decodable picture")
+    has_alpha = "a" in frame.format.name.replace("gray", "")
+    work = frame.reformat(format="rgba" if has_alpha else "rgb24")
+    if visible is not None:
+        visible.apply(work)
+    if vwm is not None:
+        vwm.embed(work)
+    report.applied["visible label"] = "yes" if visible is not None else None
+    report.applied["image watermark"] = f"payload 0x{report.payload:016x}" if vwm is not None else None
+    report.video_frames = 1
+    encode_still(os.fspath(tmp), work, "png" if kind == "png" else "mjpeg")
+
+
+def _emit_audit(report, tmp, kind, has_video, record, key, payload, user_ref, audit) -> None:
+    try:
+        from .audit import AuditEvent, emit
+    except ImportError:
+        if audit is not None:
+            raise InvalidArgumentError("audit: this build of synthmark has no audit module") from None
+        report.missing.append("audit event (the audit module is not available in this build)")
+        return
+    labels = {"metadata": {"Label": record.label, "ContentProducer": record.content_producer,
+                           "ProduceID": record.produce_id}}
+    for layer, what in report.applied.items():
+        if layer != "metadata":
+            labels[layer.replace(" ", "_")] = what
+    if "video watermark" in report.applied or "audio watermark" in report.applied or "image watermark" in report.applied:
+        labels["watermark"] = {"payload": f"{payload:016x}", "key_id": key.id}
+    event = AuditEvent(user_ref=user_ref, content_id=record.produce_id, media_type=_media_type(kind, has_video),
+                       output_sha256=_sha256_file(tmp), labels=labels, host={"format": kind})
+    result = emit(event, audit=audit)  # raises AuditError if a durable store failed: nothing is published
+    report.applied["audit"] = f"event {event.event_id} ({len(result.records)} durable store(s))"
+
+
+def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60.0,
+                 user_declared: bool = False) -> Report:
+    """Read a file's labels: the AIGC record (and whether ``ReservedCode1`` verifies with ``key``),
+    the watermark per medium (with ``key``; the first ``max_seconds`` are analysed), and the
+    ``Label`` a platform should show."""
+    t0 = time.perf_counter()
+    if key is not None and not isinstance(key, Key):
+        raise InvalidTypeError(f"key: expected synthmark.Key or None, got {type(key).__name__}")
+    path = Path(path)
+    kind = sniff(path)
+    report = Report(path=str(path), format=kind)
+    try:
+        report.record = read_record(path)
+    except MetadataError as exc:
+        report.notes.append(f"malformed AIGC record: {exc}")
+    from .io.transcode import iter_video_frames, probe, read_audio
+
+    info = probe(path)
+    report.duration = info["duration"]
+    report.streams = [(s["index"], s["type"], s["codec"]) for s in info["streams"]]
+    has_video = any(s["type"] == "video" for s in info["streams"])
+    has_audio = any(s["type"] == "audio" for s in info["streams"])
+    if key is not None:
+        detect_frames = _component("detect_frames")
+        detect_audio = _component("detect_audio")
+        if has_video:
+            if detect_frames is None:
+                report.missing.append("video watermark detection (not available in this build)")
+            else:
+                frames = (f.to_ndarray(format="gray") if kind in IMAGE_KINDS else f
+                          for f in iter_video_frames(path, max_seconds))
+                report.detections["video" if kind not in IMAGE_KINDS else "image"] = detect_frames(frames, key=key)
+        if has_audio:
+            if detect_audio is None:
+                report.missing.append("audio watermark detection (not available in this build)")
+            else:
+                got = read_audio(path, max_seconds)
+                if got is not None:
+                    samples, rate = got
+                    report.detections["audio"] = detect_audio(samples, rate, key=key)
+        found = [d for d in report.detections.values() if d.found and d.payload is not None]
+        report.payload = found[0].payload if found else None
+        if report.record is not None:
+            candidates = [d.payload for d in found]
+            if report.record.produce_id:
+                candidates.append(payload_for(report.record.produce_id))
+            report.record_verified = any(report.record.verify(key, p) for p in candidates)
+    detected = any(d.found for d in report.detections.values())
+    report.platform_label = platform_label(report.record, user_declared=user_declared, detected=detected)
+    report.elapsed = time.perf_counter() - t0
+    return report

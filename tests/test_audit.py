@@ -1,0 +1,469 @@
+"""Audit log: durability, tamper evidence, retention, concurrency, crash safety, CLI, hooks.
+
+Every store test runs against SQLite and PostgreSQL. PostgreSQL needs SYNTHMARK_TEST_PG (a URL to a
+database where we may create schemas; .ci/run starts a local server and sets it). Under CI the
+PostgreSQL cases fail when it is missing instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import synthmark as sm
+from synthmark import cli
+from synthmark.audit import JsonLinesSink, emit, on_labeled, remove_on_labeled
+from synthmark.errors import AuditError, InvalidArgumentError, InvalidTypeError
+
+SRC = str(Path(sm.__file__).resolve().parent.parent)
+PG_URL = os.environ.get("SYNTHMARK_TEST_PG")
+
+
+def _pg_url_with_schema(url: str, schema: str) -> str:
+    return url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/audit.db"
+        return
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("SYNTHMARK_TEST_PG is not set: CI must test the PostgreSQL audit store (see .ci/run)")
+        pytest.skip("PostgreSQL store not tested here: set SYNTHMARK_TEST_PG=postgresql://... (required when CI is set)")
+    import psycopg
+
+    schema = "sm_test_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield _pg_url_with_schema(PG_URL, schema)
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def raw_sql(url: str, sql: str, params: tuple = ()) -> list:
+    """Run SQL on the store behind AuditLog's back (to tamper with it)."""
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None)
+        try:
+            cur = conn.execute(sql, params)
+            return cur.fetchall()
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(sql.replace("?", "%s"), params)
+        return cur.fetchall() if cur.description else []
+
+
+def make_event(i: int = 0, **kw) -> sm.AuditEvent:
+    fields = dict(
+        user_ref=f"user-{i % 7}",
+        content_id=f"produce-{i}",
+        media_type="video",
+        output_sha256=hashlib.sha256(f"output {i}".encode()).hexdigest(),
+        labels={"visible": {"text": "AI生成", "schedule": "corner"}, "watermark": {"payload": f"{i:016x}", "key_id": "0123456789abcdef"}},
+    )
+    fields.update(kw)
+    return sm.AuditEvent(**fields)
+
+
+def run_py(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=SRC)
+    return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+# ------------------------------------------------------------------------------------------- events
+
+
+def test_event_fields_and_canonical_json():
+    key = sm.Key.generate()
+    ev = make_event(1, consent_ref="consent-9", recipient_ref="recipient-3", labels={"watermark": {"key_id": key.id}},
+                    host={"job": 5})
+    assert ev.time_utc.endswith("Z") and len(ev.time_utc) == 27
+    assert ev.tool_version.startswith("synthmark ")
+    data = ev.to_json()
+    assert data == sm.AuditEvent.from_json(data).to_json()  # canonical: stable through a round trip
+    assert key.secret_bytes().hex() not in data.decode()
+    assert json.loads(data)["consent_ref"] == "consent-9"
+    assert make_event(1).event_id != make_event(1).event_id
+
+
+@pytest.mark.parametrize(
+    "kw, exc, match",
+    [
+        ({"output_sha256": "abc"}, InvalidArgumentError, "64 hex"),
+        ({"output_sha256": None}, InvalidArgumentError, "required"),
+        ({"media_type": "hologram"}, InvalidArgumentError, "media_type"),
+        ({"user_ref": ""}, InvalidArgumentError, "user_ref"),
+        ({"labels": {"watermark": {"key": "00" * 32}}}, InvalidArgumentError, "never recorded"),
+        ({"labels": {"thumbnail": b"\x89PNG"}}, InvalidTypeError, "bytes"),
+        ({"labels": {"watermark": {"k": sm.Key.generate()}}}, InvalidTypeError, "key.id"),
+        ({"host": {"x": float("nan")}}, InvalidArgumentError, "NaN"),
+        ({"time_utc": "2026-01-01T00:00:00"}, InvalidArgumentError, "UTC offset"),
+        ({"host": {"blob": "x" * 70000}}, InvalidArgumentError, "not content"),
+    ],
+)
+def test_event_rejects_bad_fields_secrets_and_content(kw, exc, match):
+    with pytest.raises(exc, match=match):
+        make_event(**kw)
+
+
+def test_stream_start_may_omit_hash():
+    ev = make_event(media_type="stream", kind="stream_start", output_sha256=None)
+    assert ev.output_sha256 is None
+
+
+# ------------------------------------------------------------------------------------------- store
+
+
+def test_append_is_durable_and_readable_from_another_process(store_url):
+    log = sm.AuditLog(store_url)
+    ev = make_event(3, consent_ref="consent-1")
+    rec = log.append(ev)
+    assert rec.seq == 1 and rec.event == ev
+    out = run_py(
+        "import sys, synthmark as sm; r = sm.AuditLog(sys.argv[1]).get(sys.argv[2]);"
+        "print(r.seq, r.hash, r.event.output_sha256)",
+        store_url, ev.event_id,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", rec.hash, ev.output_sha256]
+    with pytest.raises(AuditError, match="already recorded"):
+        log.append(ev)
+    assert log.verify().ok
+
+
+def test_records_export_and_filters(store_url):
+    log = sm.AuditLog(store_url)
+    for i, day in enumerate(["2026-01-05", "2026-02-05", "2026-03-05"]):
+        log.append(make_event(i, time_utc=f"{day}T10:00:00+08:00"))
+    got = [r.event.content_id for r in log.records(since="2026-02-01", until="2026-03-01")]
+    assert got == ["produce-1"]
+    lines = log.export_text(format="jsonl").splitlines()
+    assert [json.loads(line)["body"]["content_id"] for line in lines] == ["produce-0", "produce-1", "produce-2"]
+    rows = list(csv.DictReader(io.StringIO(log.export_text(since="2026-02-01", format="csv"))))
+    assert [r["content_id"] for r in rows] == ["produce-1", "produce-2"]
+    assert json.loads(rows[0]["labels"])["visible"]["text"] == "AI生成"
+    assert rows[0]["event_time"] == "2026-02-05T02:00:00.000000Z"
+
+
+@pytest.mark.parametrize("attack", ["alter", "delete", "swap", "relink"])
+def test_verify_names_the_tampered_record(store_url, attack):
+    log = sm.AuditLog(store_url)
+    recs = [log.append(make_event(i)) for i in range(8)]
+    assert log.verify().ok and log.verify().records == 8
+    if attack == "alter":
+        body = json.loads(recs[4].body)
+        body["user_ref"] = "someone-else"
+        raw_sql(store_url, "UPDATE synthmark_audit SET body = ? WHERE seq = 5", (json.dumps(body),))
+        expect = 5
+    elif attack == "delete":
+        raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq = 4")
+        expect = 4
+    elif attack == "swap":  # exchange the contents of seq 3 and 6, keeping the seq column in order
+        cols = "kind, event_id, event_time, recorded_at, body, prev_hash, hash, mac"
+        r3 = raw_sql(store_url, f"SELECT {cols} FROM synthmark_audit WHERE seq = 3")[0]
+        r6 = raw_sql(store_url, f"SELECT {cols} FROM synthmark_audit WHERE seq = 6")[0]
+        raw_sql(store_url, "UPDATE synthmark_audit SET event_id = ? WHERE seq = 3", ("tmp",))
+        sets = ", ".join(f"{c.strip()} = ?" for c in cols.split(","))
+        raw_sql(store_url, f"UPDATE synthmark_audit SET {sets} WHERE seq = 6", tuple(r3))
+        raw_sql(store_url, f"UPDATE synthmark_audit SET {sets} WHERE seq = 3", tuple(r6))
+        expect = 3
+    else:  # delete seq 4 and re-link seq 5 to seq 3 (without a key the hash can be recomputed, but not seq)
+        raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq = 4")
+        raw_sql(store_url, "UPDATE synthmark_audit SET prev_hash = ? WHERE seq = 5", (recs[2].hash,))
+        expect = 4
+    result = log.verify()
+    assert not result.ok
+    assert result.bad_seq == expect, result.summary()
+    assert f"seq {expect}" in result.summary()
+    assert cli.main(["audit", "verify", "--store", store_url]) == 1
+
+
+def test_signed_log_detects_a_recomputed_chain(store_url, tmp_path):
+    from synthmark.audit.chain import record_hash
+
+    key = sm.Key.generate()
+    log = sm.AuditLog(store_url, key=key)
+    recs = [log.append(make_event(i)) for i in range(4)]
+    assert all(r.mac for r in recs) and log.verify().macs_checked
+    meta = dict(raw_sql(store_url, "SELECT k, v FROM synthmark_audit_meta"))
+    assert meta["mac_key_id"] == key.id and key.secret_bytes().hex() not in json.dumps(meta)
+    # rewrite record 3 and recompute every hash after it: only the MAC can tell
+    prev = recs[1].hash
+    for r in recs[2:]:
+        body = json.loads(r.body)
+        if r.seq == 3:
+            body["user_ref"] = "forged"
+        h = record_hash(r.seq, r.kind, r.recorded_at, body, prev)
+        raw_sql(store_url, "UPDATE synthmark_audit SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                (json.dumps(body), prev, h, r.seq))
+        prev = h
+    assert sm.AuditLog(store_url, read_only=True).verify().ok  # hashes alone are consistent again
+    result = log.verify()
+    assert not result.ok and result.bad_seq == 3 and "MAC" in result.reason
+    with pytest.raises(AuditError, match="signed with key id"):
+        sm.AuditLog(store_url)  # appending to a signed log needs its key
+    with pytest.raises(AuditError, match="signed with key id"):
+        sm.AuditLog(store_url, key=sm.Key.generate())
+    keyfile = tmp_path / "log.key"
+    key.save(keyfile)
+    assert cli.main(["audit", "verify", "--store", store_url, "--key", str(keyfile)]) == 1
+
+
+def test_purge_refuses_young_records_and_leaves_a_verifiable_chain(store_url):
+    log = sm.AuditLog(store_url)
+    recs = [log.append(make_event(i)) for i in range(6)]
+    with pytest.raises(InvalidArgumentError, match="minimum retention of 180 days"):
+        log.purge(179)
+    with pytest.raises(InvalidArgumentError, match="below the required"):
+        sm.AuditLog(store_url, min_retention_days=90)
+    assert log.purge(180).purged == 0  # everything is younger than 180 days
+    assert cli.main(["audit", "purge", "--older-than", "30", "--store", store_url]) == 2
+    # pretend 200 days have passed since record 4 was written: records 1..3 are old enough
+    t4 = datetime.strptime(recs[3].recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    res = log.purge(200, now=t4 + timedelta(days=200))
+    assert (res.purged, res.through_seq) == (3, 3) and res.anchor.seq == 7
+    assert res.anchor.data["purged_through_hash"] == recs[2].hash
+    assert [r.seq for r in log.records()] == [4, 5, 6, 7]
+    result = log.verify()
+    assert result.ok and result.first_seq == 4 and result.anchors == 1, result.summary()
+    log.append(make_event(99))
+    assert log.verify().ok
+    # a second purge of everything still verifies from the newest anchor
+    res2 = log.purge(200, now=datetime.now(timezone.utc) + timedelta(days=400))
+    assert res2.purged == 5 and [r.kind for r in log.records()] == ["anchor"]
+    assert log.verify().ok
+    # deleting records beyond what an anchor accounts for is caught
+    log.append(make_event(100))
+    log.append(make_event(101))
+    raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq = ?", (res2.anchor.seq,))
+    result = log.verify()
+    assert not result.ok and result.bad_seq == res2.anchor.seq, result.summary()
+
+
+def test_threads_keep_one_chain(store_url):
+    shared = sm.AuditLog(store_url)
+    errors = []
+
+    def worker(t):
+        try:
+            log = shared if t < 2 else sm.AuditLog(store_url)  # shared instance and own connections
+            for i in range(50):
+                log.append(make_event(t * 1000 + i))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    result = shared.verify()
+    assert result.ok and result.records == 200 and (result.first_seq, result.last_seq) == (1, 200), result.summary()
+    assert len({r.event_id for r in shared.records()}) == 200
+
+
+_APPENDER = """
+import sys, hashlib, synthmark as sm
+log = sm.AuditLog(sys.argv[1])
+tag, n = sys.argv[2], int(sys.argv[3])
+for i in range(n):
+    ev = sm.AuditEvent(user_ref="u-" + tag, content_id=f"{tag}-{i}", media_type="image",
+                       output_sha256=hashlib.sha256(f"{tag}{i}".encode()).hexdigest())
+    log.append(ev)
+    print(ev.event_id, flush=True)
+"""
+
+
+def test_processes_keep_one_chain(store_url):
+    sm.AuditLog(store_url).close()  # create the schema first (creation is also safe concurrently)
+    env = dict(os.environ, PYTHONPATH=SRC)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _APPENDER, store_url, f"p{k}", "50"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for k in range(3)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    log = sm.AuditLog(store_url)
+    result = log.verify()
+    assert result.ok and result.records == 150, result.summary()
+    seqs = [r.seq for r in log.records()]
+    assert seqs == list(range(1, 151))
+    assert {r.event_id for r in log.records()} == {line for o in outs for line in o[0].split()}
+
+
+def test_sigkill_mid_batch_leaves_a_verifiable_chain_with_every_acknowledged_record(store_url):
+    sm.AuditLog(store_url).close()
+    env = dict(os.environ, PYTHONPATH=SRC)
+    proc = subprocess.Popen([sys.executable, "-c", _APPENDER, store_url, "crash", "100000"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    acknowledged = []
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < 40 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        acknowledged.append(line.strip())
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL and len(acknowledged) >= 40
+    log = sm.AuditLog(store_url)
+    result = log.verify()
+    assert result.ok, result.summary()
+    stored = {r.event_id for r in log.records()}
+    assert set(acknowledged) <= stored  # every append that returned is on record
+    assert len(stored) - len(acknowledged) <= 1  # at most the one in flight when killed
+    log.append(make_event(7))  # the store is usable after the crash
+    assert log.verify().ok
+
+
+# ------------------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "url, match",
+    [
+        ("mysql://user@host/db", "unsupported audit store URL scheme"),
+        ("sqlite://relative.db", "malformed SQLite"),
+        ("sqlite:///:memory:", "malformed SQLite"),
+        ("", "empty"),
+        ("sqlite:////nonexistent-dir-xyz/audit.db", "does not exist"),
+        ("sqlite:////proc/synthmark-audit.db", "cannot open for writing"),  # read-only location, even for root
+        ("postgresql://", "malformed PostgreSQL"),
+        ("postgresql://synthmark:hunter2@127.0.0.1:1/nodb", "cannot connect"),
+    ],
+)
+def test_bad_store_urls_fail_at_construction(url, match):
+    t0 = time.monotonic()
+    with pytest.raises(AuditError, match=match) as info:
+        sm.AuditLog(url)
+    assert "hunter2" not in str(info.value)
+    assert "\n" not in str(info.value)
+    assert time.monotonic() - t0 < 10
+
+
+def test_not_a_database_and_read_only_file(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(AuditError, match="cannot open"):
+        sm.AuditLog(f"sqlite:///{junk}")
+    with pytest.raises(AuditError, match="no such file"):
+        sm.AuditLog(f"sqlite:///{tmp_path}/missing.db", read_only=True)
+    path = tmp_path / "ok.db"
+    sm.AuditLog(str(path)).append(make_event())
+    ro = sm.AuditLog(str(path), read_only=True)
+    assert ro.verify().ok
+    with pytest.raises(AuditError, match="read-only"):
+        ro.append(make_event(1))
+
+
+def test_cli_commands_and_exit_codes(tmp_path, capsys, monkeypatch):
+    url = f"sqlite:///{tmp_path}/cli.db"
+    log = sm.AuditLog(url)
+    evs = [make_event(i, time_utc=f"2026-0{i + 1}-15T00:00:00Z") for i in range(3)]
+    for ev in evs:
+        log.append(ev)
+    capsys.readouterr()
+    assert cli.main(["audit", "verify", "--store", url]) == 0
+    assert "OK: 3 records" in capsys.readouterr().out
+    assert cli.main(["audit", "show", evs[1].event_id, "--store", url]) == 0
+    assert json.loads(capsys.readouterr().out)["body"]["content_id"] == "produce-1"
+    assert cli.main(["audit", "show", "no-such-event", "--store", url]) == 1
+    capsys.readouterr()
+    assert cli.main(["audit", "export", "--store", url, "--since", "2026-02-01", "--until", "2026-03-01"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["event_id"] for line in lines] == [evs[1].event_id]
+    out = tmp_path / "export.csv"
+    assert cli.main(["audit", "export", "--store", url, "--format", "csv", "-o", str(out)]) == 0
+    assert len(list(csv.DictReader(out.open()))) == 3
+    assert cli.main(["audit", "purge", "--older-than", "365", "--store", url]) == 0
+    assert "nothing to purge" in capsys.readouterr().out
+    # default store: $SYNTHMARK_AUDIT, else ./synthmark-audit.db
+    monkeypatch.setenv("SYNTHMARK_AUDIT", url)
+    assert cli.main(["audit", "verify"]) == 0
+    monkeypatch.delenv("SYNTHMARK_AUDIT")
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert cli.main(["audit", "verify"]) == 2
+    assert "synthmark-audit.db" in capsys.readouterr().err
+    for bad in (["audit", "verify", "--store", "mysql://x"], ["audit", "export", "--store", "sqlite:////nonexistent-xyz/a.db"]):
+        assert cli.main(bad) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("synthmark: error:") and err.count("\n") == 1
+    raw_sql(url, "UPDATE synthmark_audit SET recorded_at = '2020-01-01T00:00:00.000000Z' WHERE seq = 2")
+    assert cli.main(["audit", "verify", "--store", url]) == 1
+    assert "BROKEN at record seq 2" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------- hooks
+
+
+@pytest.fixture
+def clean_hooks():
+    from synthmark.audit import registered_sinks
+
+    before = registered_sinks()
+    yield
+    for s in registered_sinks():
+        if not any(s is b for b in before):
+            remove_on_labeled(s)
+
+
+def test_hooks_store_first_and_a_failing_sink_loses_nothing(store_url, tmp_path, clean_hooks):
+    log = sm.AuditLog(store_url)
+    seen = []
+
+    @sm.on_labeled
+    def host_callback(ev):
+        assert log.get(ev.event_id) is not None  # the durable store was written first
+        seen.append(ev.event_id)
+
+    @on_labeled
+    def broken(ev):
+        raise RuntimeError("host queue down")
+
+    lines = tmp_path / "events.jsonl"
+    on_labeled(JsonLinesSink(lines, fsync=True))
+    ev = make_event(1)
+    result = emit(ev, audit=log)
+    assert len(result.records) == 1 and result.records[0].event_id == ev.event_id
+    assert result.delivered == 2 and len(result.errors) == 1 and "host queue down" in str(result.errors[0][1])
+    assert seen == [ev.event_id]
+    assert json.loads(lines.read_text().splitlines()[0])["event_id"] == ev.event_id
+    # an AuditLog registered as a sink is durable too; a failing store raises after the others ran
+    on_labeled(log)
+    dup = emit(make_event(2))
+    assert len(dup.records) == 1
+    with pytest.raises(AuditError, match="not durably recorded") as info:
+        emit(ev, audit=log)  # already recorded: the store refuses
+    assert info.value.result.delivered == 2
+    assert seen[-1] == ev.event_id and len(lines.read_text().splitlines()) == 3
+    assert log.verify().records == 2
+    with pytest.raises(InvalidTypeError):
+        on_labeled(42)
+    with pytest.raises(InvalidTypeError):
+        emit({"not": "an event"})

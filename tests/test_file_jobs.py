@@ -1,0 +1,268 @@
+"""Whole-file jobs: label_file -> inspect_file round trips on real files made with PyAV, bad inputs,
+atomic publication, the command line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import warnings
+
+import av
+import pytest
+
+import synthmark as sm
+from synthmark import samples
+from synthmark.cli import main
+from synthmark.errors import InvalidArgumentError, MediaError, MetadataError
+from synthmark.metadata import read_record
+
+PRODUCER = "001191440300708461136T1XGW3"
+
+CLIPS = {
+    "h264_aac.mp4": dict(vcodec="libx264", acodec="aac"),
+    "h265_mp3.mkv": dict(vcodec="libx265", acodec="libmp3lame"),
+    "vp9_opus.webm": dict(vcodec="libvpx-vp9", acodec="libopus"),
+    "h264_aac.mov": dict(vcodec="libx264", acodec="aac"),
+}
+STILLS = {"still.png": "png", "still.jpg": "mjpeg"}
+SOUNDS = {"tone.wav": "pcm_s16le", "tone.mp3": "libmp3lame", "tone.flac": "flac"}
+ALL = list(CLIPS) + list(STILLS) + list(SOUNDS)
+
+
+@pytest.fixture(scope="module")
+def key():
+    return sm.Key.from_bytes(b"file-jobs-test-key-0123456789abc")
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    d = tmp_path_factory.mktemp("src")
+    out = {}
+    for name, kw in CLIPS.items():
+        out[name] = samples.make_clip(d / name, seconds=1.2, **kw)
+    for name, codec in STILLS.items():
+        out[name] = samples.make_image(d / name, codec=codec)
+    for name, codec in SOUNDS.items():
+        out[name] = samples.make_audio(d / name, codec=codec, seconds=1.5)
+    return out
+
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def stream_summary(path):
+    with av.open(str(path)) as c:
+        v = [f for f in c.decode(video=0)] if c.streams.video else []
+        vinfo = (len(v), v[0].time, v[-1].time, v[0].width, v[0].height) if v else None
+    with av.open(str(path)) as c:
+        a = list(c.decode(audio=0)) if c.streams.audio else []
+        ainfo = sum(f.samples for f in a) / a[0].sample_rate if a else None
+    return vinfo, ainfo
+
+
+def label(src, dst, key, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # parts not yet in this build are listed in the report
+        return sm.label_file(src, dst, key=key, producer=PRODUCER, content_id="job-" + dst.stem, **kw)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_label_then_inspect_round_trip(name, sources, key, tmp_path):
+    src = sources[name]
+    before = sha(src)
+    dst = tmp_path / ("labeled_" + name)
+    seen = []
+    report = label(src, dst, key, progress=seen.append)
+    assert sha(src) == before, "the input was modified"
+    assert dst.exists() and sorted(p.name for p in tmp_path.iterdir()) == [dst.name]
+    assert report.record.produce_id == "job-" + dst.stem and report.record.label == "1"
+    assert report.payload == sm.pipeline.payload_for("job-" + dst.stem)
+    back = read_record(dst)
+    assert back == report.record
+    info = sm.inspect_file(dst, key=key)
+    assert info.record == report.record and info.record_verified is True
+    assert info.platform_label == "1"
+    assert sm.inspect_file(dst, key=sm.Key.from_bytes(bytes(32))).record_verified is False
+    # media survive: same frame count and timing, same picture size, same audio length (codec padding aside)
+    sv, sa = stream_summary(src)
+    dv, da = stream_summary(dst)
+    if sv:
+        assert dv[0] == sv[0] and dv[3:] == sv[3:]
+        assert dv[1] == pytest.approx(sv[1], abs=0.05) and dv[2] == pytest.approx(sv[2], abs=0.05)
+    if sa:
+        assert da == pytest.approx(sa, abs=0.1)
+    if name in CLIPS:
+        assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+def test_unlabeled_file_inspects_as_no_label(sources, key):
+    info = sm.inspect_file(sources["h264_aac.mp4"], key=key)
+    assert info.record is None and info.record_verified is None and info.platform_label is None
+    assert sm.platform_label(None, user_declared=True) == "2"
+    assert sm.platform_label(None, detected=True) == "3"
+    assert sm.platform_label(sm.AigcRecord(label="3"), user_declared=True) == "2"
+
+
+def test_relabel_by_distributor_keeps_producer(sources, key, tmp_path):
+    first = tmp_path / "first.mp4"
+    label(sources["h264_aac.mp4"], first, key)
+    platform_key = sm.Key.from_bytes(b"platform-key-0123456789abcdefghij")
+    second = tmp_path / "second.mp4"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        r = sm.label_file(first, second, key=platform_key, producer="PlatformCo", content_id="plat-1",
+                          label="3", propagator="PlatformCo", propagate_id="plat-1")
+    rec = read_record(second)
+    assert rec == r.record
+    assert rec.label == "1" and rec.content_producer == PRODUCER and rec.produce_id == "job-first"
+    assert rec.content_propagator == "PlatformCo" and rec.propagate_id == "plat-1"
+    assert sm.inspect_file(second, key=key).record_verified is True  # the producer's signature still holds
+
+
+def _bad_inputs(sources, d):
+    good = open(sources["h264_aac.mp4"], "rb").read()
+    cases = {
+        "empty.mp4": b"",
+        "truncated.mp4": good[: len(good) // 3],
+        "garbage.mp4": b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 40,
+        "notmedia.txt": b"just some text\n" * 10,
+        "truncated.png": open(sources["still.png"], "rb").read()[:500],
+        "truncated.jpg": open(sources["still.jpg"], "rb").read()[:400],
+        "truncated.wav": open(sources["tone.wav"], "rb").read()[:30],
+    }
+    paths = {}
+    for name, data in cases.items():
+        p = d / name
+        p.write_bytes(data)
+        paths[name] = p
+    return paths
+
+
+def test_bad_inputs_give_media_errors_and_leave_nothing(sources, key, tmp_path):
+    ind = tmp_path / "in"
+    ind.mkdir()
+    outd = tmp_path / "out"
+    outd.mkdir()
+    for name, p in _bad_inputs(sources, ind).items():
+        before = p.read_bytes()
+        with pytest.raises(MediaError):
+            label(p, outd / ("o_" + name.replace(".txt", ".mp4")), key)
+        assert p.read_bytes() == before
+        assert list(outd.iterdir()) == [], f"{name}: something was left at dst"
+    with pytest.raises(MediaError, match="not found"):
+        label(ind / "missing.mp4", outd / "o.mp4", key)
+
+
+def test_failure_keeps_existing_dst(sources, key, tmp_path):
+    dst = tmp_path / "dst.mp4"
+    dst.write_bytes(b"previous content")
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(open(sources["h264_aac.mp4"], "rb").read()[:2000])
+    with pytest.raises(MediaError):
+        label(bad, dst, key)
+    assert dst.read_bytes() == b"previous content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4", "dst.mp4"]
+
+
+def test_muxer_dropping_the_tag_is_an_error(sources, key, tmp_path, monkeypatch):
+    import synthmark.io.transcode as tc
+
+    monkeypatch.setitem(tc.MUXER_OPTIONS, "mp4", {})  # without use_metadata_tags FFmpeg drops AIGC silently
+    with pytest.raises(MetadataError, match="dropped"):
+        label(sources["h264_aac.mp4"], tmp_path / "o.mp4", key)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_arguments(sources, key, tmp_path):
+    src = sources["h264_aac.mp4"]
+    with pytest.raises(MetadataError, match="producer"):
+        sm.label_file(src, tmp_path / "o.mp4", key=key, producer="ACME Corp", content_id="x")
+    with pytest.raises(InvalidArgumentError, match="content_id"):
+        sm.label_file(src, tmp_path / "o.mp4", key=key, producer="ACME", content_id="")
+    with pytest.raises(TypeError):
+        sm.label_file(src, tmp_path / "o.mp4", key=b"k" * 32, producer="ACME", content_id="x")
+    with pytest.raises(InvalidArgumentError, match="differ"):
+        sm.label_file(src, src, key=key, producer="ACME", content_id="x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_options_codec_and_bitrate(sources, key, tmp_path):
+    dst = tmp_path / "o.mkv"
+    label(sources["h265_mp3.mkv"], dst, key, video_codec="libx265", video_bitrate=300_000, audio_codec="libopus")
+    with av.open(str(dst)) as c:
+        assert c.streams.video[0].codec_context.name == "hevc"
+        assert c.streams.audio[0].codec_context.name == "opus"
+    assert read_record(dst).label == "1"
+
+
+# -- command line ------------------------------------------------------------------------------------
+def test_cli_label_inspect_and_errors(sources, tmp_path, capsys):
+    keyfile = tmp_path / "k.key"
+    assert main(["keygen", str(keyfile)]) == 0
+    out = tmp_path / "o.mp4"
+    audit = tmp_path / "audit.db"
+    assert main(["label", sources["h264_aac.mp4"], str(out), "--key", str(keyfile), "--producer", PRODUCER,
+                 "--content-id", "cli-1", "-q", "--audit", str(audit)]) == 0
+    with sm.AuditLog(audit, read_only=True) as log:
+        assert log.verify().ok
+    capsys.readouterr()
+    assert main(["inspect", str(out), "--key", str(keyfile), "--json"]) == 0
+    import json
+
+    d = json.loads(capsys.readouterr().out)
+    assert d["record"]["ProduceID"] == "cli-1" and d["record_verified"] is True and d["platform_label"] == "1"
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"")
+    cases = [
+        ["label", str(bad), str(tmp_path / "x.mp4"), "--key", str(keyfile), "--producer", "P", "--content-id", "c", "--no-audit"],
+        ["label", sources["h264_aac.mp4"], str(tmp_path / "x.mp4"), "--key", str(tmp_path / "nokey"), "--producer", "P", "--content-id", "c", "--no-audit"],
+        ["label", sources["h264_aac.mp4"], str(tmp_path / "x.mp4"), "--key", str(keyfile), "--producer", "P Q", "--content-id", "c", "--no-audit"],
+        ["inspect", str(tmp_path / "missing.mp4")],
+        ["inspect", str(keyfile)],
+    ]
+    for argv in cases:
+        assert main(argv) != 0
+        err = capsys.readouterr().err
+        assert err.startswith("synthmark: error: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_cli_demo_runs_without_input():
+    proc = subprocess.run([sys.executable, "-m", "synthmark", "demo", "--seconds", "1"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "metadata: Label 1" in proc.stdout and "verifies with this key" in proc.stdout
+    assert "platform Label: none" in proc.stdout  # the unlabeled original
+
+
+# -- audit -------------------------------------------------------------------------------------------
+def test_audit_event_is_durable_before_publish(sources, key, tmp_path):
+    from synthmark.audit import AuditLog
+
+    dst = tmp_path / "o.mp4"
+    with AuditLog(tmp_path / "audit.db") as log:
+        report = label(sources["h264_aac.mp4"], dst, key, audit=log)
+        records = list(log.records())
+        assert log.verify().ok
+    assert "audit" in report.applied
+    ev = records[-1].event
+    assert ev.output_sha256 == sha(dst) and ev.content_id == "job-o" and ev.media_type == "video"
+    assert ev.labels["metadata"]["Label"] == "1"
+    assert key.secret_bytes().hex() not in json.dumps(ev.to_dict())
+
+
+def test_failing_audit_store_publishes_nothing(sources, key, tmp_path):
+    from synthmark.audit import AuditLog
+    from synthmark.errors import AuditError
+
+    ro_path = tmp_path / "audit.db"
+    AuditLog(ro_path).close()
+    out = tmp_path / "out"
+    out.mkdir()
+    with AuditLog(ro_path, read_only=True) as ro:
+        with pytest.raises(AuditError):
+            label(sources["h264_aac.mp4"], out / "o.mp4", key, audit=ro)
+    assert list(out.iterdir()) == []
