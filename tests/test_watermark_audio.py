@@ -82,11 +82,22 @@ def test_resample_48_16_48(speech):
     assert_payload(sm.detect_audio(z16, 16000, key=KEY))
 
 
+@pytest.fixture(scope="module")
+def music_mono():
+    x = music_like(10.0, FS, seed=4)
+    return x, sm.watermark_audio(x, FS, key=KEY, payload=PAYLOAD)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("codec,bitrate", [("libmp3lame", 128_000), ("aac", 96_000)])
-def test_codec_roundtrip(music, codec, bitrate):
-    z = codec_roundtrip(music[1], FS, codec, bitrate)
-    assert_payload(sm.detect_audio(z, FS, key=KEY))
+def test_codec_roundtrip_mp3_128k_stereo(music):
+    z = codec_roundtrip(music[1], FS, "libmp3lame", 128_000)
+    assert_payload(sm.detect_audio(z, FS, key=KEY, search_speed=False))
+
+
+@pytest.mark.slow
+def test_codec_roundtrip_aac_96k(music_mono):
+    z = codec_roundtrip(music_mono[1], FS, "aac", 96_000)
+    assert_payload(sm.detect_audio(z, FS, key=KEY, search_speed=False))
 
 
 def test_silence_stays_silent():

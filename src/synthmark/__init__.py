@@ -12,6 +12,7 @@ from .keys import Key
 from .metadata import AigcRecord, read_record, write_record
 from .pipeline import Report, inspect_file, label_file, platform_label
 from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
+from .watermark.audio import AudioWatermarker, detect_audio, watermark_audio  # audio watermark
 
 __version__ = "0.1.0"
 
@@ -30,4 +31,7 @@ __all__ = [
     "read_record",
     "write_record",
     "__version__",
+    "AudioWatermarker",
+    "detect_audio",
+    "watermark_audio",
 ]

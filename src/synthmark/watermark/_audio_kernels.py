@@ -20,7 +20,20 @@ H = 512
 BIN_LO = 20
 BAND_W = 8
 N_BANDS = 25
-EPS = 4e-5  # tile-energy floor: white noise at about -80 dBFS
+REL_FLOOR = 1e-3  # tile energies are floored at -30 dB below the frame's mean band energy (scale-free)
+ABS_FLOOR = 4e-7  # mean band energy below this (about -90 dBFS) = digital silence: the frame carries nothing
+SILENT = -1000.0
+
+
+@njit(cache=True, nogil=True)
+def floored_log(e, nb, out, o):
+    """out[o + b] = log(e[b] + REL_FLOOR * mean(e)) or SILENT for a silent frame."""
+    m = 0.0
+    for b in range(nb):
+        m += e[b]
+    m /= nb
+    for b in range(nb):
+        out[o + b] = np.log(e[b] + REL_FLOOR * m) if m > ABS_FLOOR else SILENT
 
 
 # ----------------------------------------------------------------------------------------------
@@ -97,16 +110,57 @@ def poly_resample(x, base, h, up, down, c, m0, count, out):
 # (>= 0) or -1 - sync index; bits: coded bits (0/1); sync_bits: (0/1).
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
+def _add_mark(xre, xim, fl, C, delta, start, window, rev, twr, twi, bre, bim, mark):
+    """mark[c, start:start+N] += window * IFFT(X_c * (exp(delta/2) - 1)) for the frame's bands."""
+    for c in range(C):
+        for t in range(N):
+            bre[t] = 0.0
+            bim[t] = 0.0
+        for b in range(N_BANDS):
+            a = np.exp(0.5 * delta[fl * N_BANDS + b]) - 1.0
+            for k in range(BIN_LO + b * BAND_W, BIN_LO + (b + 1) * BAND_W):
+                bre[k] = xre[fl, c, k] * a
+                bim[k] = xim[fl, c, k] * a
+                bre[N - k] = bre[k]
+                bim[N - k] = -bim[k]
+        fft_inplace(bre, bim, rev, twr, twi, True)
+        for t in range(N):
+            mark[c, start + t] += bre[t] * window[t] / N
+
+
+@njit(cache=True, nogil=True)
+def _group_logE(src_re, src_im, fl, C, eb, logE):
+    """Floored log band energies of the channel mean of frame fl's spectra."""
+    for b in range(N_BANDS):
+        e = 0.0
+        for k in range(BIN_LO + b * BAND_W, BIN_LO + (b + 1) * BAND_W):
+            sr = 0.0
+            si = 0.0
+            for c in range(C):
+                sr += src_re[fl, c, k]
+                si += src_im[fl, c, k]
+            sr /= C
+            si /= C
+            e += sr * sr + si * si
+        eb[b] = e
+    floored_log(eb, N_BANDS, logE, fl * N_BANDS)
+
+
+@njit(cache=True, nogil=True)
 def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dither, role, bits, sync_bits,
-                 step, kappa, window, rev, twr, twi, mark, mark_base):
+                 step, kappa, iters, window, rev, twr, twi, mark, mark_base):
     C = sig.shape[0]
     PG = tile_of.shape[0]
     pp = dither.shape[1]
     ntile = gf * N_BANDS
     xre = np.zeros((gf, C, N))
     xim = np.zeros((gf, C, N))
+    yre = np.zeros((gf, 1, N))
+    yim = np.zeros((gf, 1, N))
     logE = np.zeros(ntile)
+    eb = np.zeros(N_BANDS)
     delta = np.zeros(ntile)
+    target = np.zeros(pp)
     bre = np.zeros(N)
     bim = np.zeros(N)
     inv_sqrt = 1.0 / np.sqrt(np_tiles)
@@ -120,51 +174,50 @@ def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dithe
                     xre[fl, c, t] = sig[c, start + t] * window[t]
                     xim[fl, c, t] = 0.0
                 fft_inplace(xre[fl, c], xim[fl, c], rev, twr, twi, False)
-            for b in range(N_BANDS):
-                e = 0.0
-                for k in range(BIN_LO + b * BAND_W, BIN_LO + (b + 1) * BAND_W):
-                    sr = 0.0
-                    si = 0.0
-                    for c in range(C):
-                        sr += xre[fl, c, k]
-                        si += xim[fl, c, k]
-                    sr /= C
-                    si /= C
-                    e += sr * sr + si * si
-                logE[fl * N_BANDS + b] = np.log(e + EPS)
-        for i in range(ntile):
-            delta[i] = 0.0
-        for j in range(pp):
-            p = 0.0
-            for q in range(j * np_tiles, (j + 1) * np_tiles):
-                p += usign[pg, q] * logE[tile_of[pg, q]]
-            p *= inv_sqrt
-            r = role[pg, j]
-            if r >= 0:
-                bit = bits[r]
-            else:
-                bit = sync_bits[-1 - r]
-            off = dither[pg, j] + 0.5 * step * bit
-            target = off + step * np.floor((p - off) / step + 0.5)
-            e = (target - p) * inv_sqrt / kappa
-            for q in range(j * np_tiles, (j + 1) * np_tiles):
-                delta[tile_of[pg, q]] = usign[pg, q] * e
-        for fl in range(gf):
-            start = (g * gf + fl) * H - mark_base
-            for c in range(C):
-                for t in range(N):
-                    bre[t] = 0.0
-                    bim[t] = 0.0
-                for b in range(N_BANDS):
-                    a = np.exp(0.5 * delta[fl * N_BANDS + b]) - 1.0
-                    for k in range(BIN_LO + b * BAND_W, BIN_LO + (b + 1) * BAND_W):
-                        bre[k] = xre[fl, c, k] * a
-                        bim[k] = xim[fl, c, k] * a
-                        bre[N - k] = bre[k]
-                        bim[N - k] = -bim[k]
-                fft_inplace(bre, bim, rev, twr, twi, True)
-                for t in range(N):
-                    mark[c, start + t] += bre[t] * window[t] / N
+            _group_logE(xre, xim, fl, C, eb, logE)
+        for it in range(iters + 1):
+            if it > 0:  # re-analyse the marked frames (this group's and earlier marks) and correct
+                for fl in range(gf):
+                    s0 = (g * gf + fl) * H
+                    for t in range(N):
+                        v = 0.0
+                        for c in range(C):
+                            v += sig[c, s0 - sig_base + t] + mark[c, s0 - mark_base + t]
+                        yre[fl, 0, t] = v / C * window[t]
+                        yim[fl, 0, t] = 0.0
+                    fft_inplace(yre[fl, 0], yim[fl, 0], rev, twr, twi, False)
+                    _group_logE(yre, yim, fl, 1, eb, logE)
+            for i in range(ntile):
+                delta[i] = 0.0
+            for j in range(pp):
+                p = 0.0
+                silent = False
+                for q in range(j * np_tiles, (j + 1) * np_tiles):
+                    v = logE[tile_of[pg, q]]
+                    if v <= SILENT:
+                        silent = True
+                    p += usign[pg, q] * v
+                if silent:
+                    continue
+                p *= inv_sqrt
+                if it == 0:
+                    r = role[pg, j]
+                    if r >= 0:
+                        bit = bits[r]
+                    else:
+                        bit = sync_bits[-1 - r]
+                    off = dither[pg, j] + 0.5 * step * bit
+                    target[j] = off + step * np.floor((p - off) / step + 0.5)
+                e = target[j] - p
+                if it > 0:  # corrections are bounded: where the analysis is unstable (onsets) do not chase it
+                    lim = 0.25 * step
+                    e = min(lim, max(-lim, e))
+                e *= inv_sqrt / kappa
+                for q in range(j * np_tiles, (j + 1) * np_tiles):
+                    delta[tile_of[pg, q]] = usign[pg, q] * e
+            for fl in range(gf):
+                _add_mark(xre, xim, fl, C, delta, (g * gf + fl) * H - mark_base, window, rev, twr, twi,
+                          bre, bim, mark)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -174,12 +227,17 @@ def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dithe
 def band_logE(spec_re, spec_im, out):
     """spec_*: (F, N//2+1) spectra of windowed frames -> out (F, N_BANDS) log tile energies."""
     F = spec_re.shape[0]
+    eb = np.zeros(N_BANDS)
+    row = np.zeros(N_BANDS)
     for f in range(F):
         for b in range(N_BANDS):
             e = 0.0
             for k in range(BIN_LO + b * BAND_W, BIN_LO + (b + 1) * BAND_W):
                 e += spec_re[f, k] * spec_re[f, k] + spec_im[f, k] * spec_im[f, k]
-            out[f, b] = np.log(e + EPS)
+            eb[b] = e
+        floored_log(eb, N_BANDS, row, 0)
+        for b in range(N_BANDS):
+            out[f, b] = row[b]
 
 
 @njit(cache=True, nogil=True)
@@ -215,14 +273,14 @@ def sync_scores(logE, row0, row_step, nframes, gf, np_tiles, tile_of, usign, dit
                 if not sync_use[s]:
                     continue
                 p = 0.0
-                mx = -1e30
+                mn = 1e30
                 for q in range(j * np_tiles, (j + 1) * np_tiles):
                     ti = tile_of[pg, q]
                     v = logE[row0 + (f + ti // N_BANDS) * row_step, ti % N_BANDS]
-                    if v > mx:
-                        mx = v
+                    if v < mn:
+                        mn = v
                     p += usign[pg, q] * v
-                if mx < floor_logE:
+                if mn < floor_logE:
                     continue
                 x = _soft(p * inv_sqrt, dither[pg, j], step)
                 num += x * sync_sign[s]
@@ -246,14 +304,14 @@ def soft_projections(logE, nframes, k, gf, np_tiles, tile_of, usign, dither, rol
         pg = ((f + k) % PF) // gf
         for j in range(pp):
             p = 0.0
-            mx = -1e30
+            mn = 1e30
             for q in range(j * np_tiles, (j + 1) * np_tiles):
                 ti = tile_of[pg, q]
                 v = logE[f + ti // N_BANDS, ti % N_BANDS]
-                if v > mx:
-                    mx = v
+                if v < mn:
+                    mn = v
                 p += usign[pg, q] * v
-            if mx < floor_logE:
+            if mn < floor_logE:
                 continue
             x = _soft(p * inv_sqrt, dither[pg, j], step)
             r = role[pg, j]

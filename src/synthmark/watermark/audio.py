@@ -44,7 +44,8 @@ NP = 6  # tiles per projection (even: signs are balanced, so gain changes cancel
 PP = (GF * K.N_BANDS) // NP  # projections per group
 SYNC_FRACTION = 0.40
 STEP = 0.36  # STDM lattice step (natural-log energy units); sets the SNR (~36 dB in band)
-KAPPA = 0.83  # share of a frame's gain change that the analysis window of that frame sees
+KAPPA = 0.7  # about the share of a frame's gain change that the analysis window of that frame sees
+ITERS = 1  # re-analysis + correction passes per group (embedding precision)
 DEFAULT_THRESHOLD = 1e-9
 SPEEDS = tuple(1.0 + 0.0025 * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8))
 MIN_DETECT_SECONDS = 1.0
@@ -128,6 +129,9 @@ def _filter(fs: int):
     if fs not in _FILTERS:
         g = math.gcd(fs, FS_INT)
         up, down = FS_INT // g, fs // g  # fs -> FS_INT
+        if up == down == 1:
+            _FILTERS[fs] = (1, 1, np.ones(1))
+            return _FILTERS[fs]
         fs_hi = fs * up
         passband = 3600.0
         stop = min(fs, FS_INT) - passband
@@ -172,7 +176,8 @@ def _from_av(frame):
         new = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format=fmt, layout=layout)
         new.sample_rate = frame.sample_rate
         new.pts = frame.pts
-        new.time_base = frame.time_base
+        if frame.time_base is not None:
+            new.time_base = frame.time_base
         return new
 
     return arr, frame.sample_rate, rebuild
@@ -194,7 +199,7 @@ def _to_float(arr: np.ndarray) -> np.ndarray:
     x = arr.astype(np.float64)
     if arr.dtype == np.int16:
         x *= 1.0 / 32768.0
-    return x.reshape(x.shape[0], -1).T
+    return x.reshape(x.shape[0], 1 if x.ndim == 1 else x.shape[1]).T
 
 
 def _from_float(y: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -264,7 +269,7 @@ class _Engine:
                 self.mark = np.concatenate([self.mark, np.zeros((C, need - self.mark.shape[1]))], axis=1)
             lay = self.lay
             K.embed_groups(self.sig, self.sig_base, self.g_next, g_end - self.g_next, GF, NP, lay.tile_of,
-                           lay.usign, lay.dither, lay.role, self.bits, lay.sync_bits, STEP, KAPPA, _WINDOW,
+                           lay.usign, lay.dither, lay.role, self.bits, lay.sync_bits, STEP, KAPPA, ITERS, _WINDOW,
                            _REV, _TWR, _TWI, self.mark, self.mark_base)
             self.g_next = g_end
         final_int = self.g_next * GF * K.H
@@ -419,7 +424,7 @@ def _logE_at(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _floor_logE(x: np.ndarray) -> float:
-    return math.log(K.EPS) + 1.0
+    return K.SILENT + 1.0
 
 
 def _search(x: np.ndarray, lay: _Layout):
@@ -525,7 +530,7 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
     payload = None
     score = 0.0
     coverage = float(np.mean(cnt > 0))
-    if coverage > 0.9:
+    if coverage > 0.5:
         crc_ok, value, score = code.decode(acc.astype(np.float32))
         if crc_ok:
             payload = int(value)
@@ -534,6 +539,6 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
     found = fa < threshold
     # where, in the excerpt, period frame 0 starts (first occurrence at or after the excerpt start)
     start_frame = (-k) % lay.period_frames
-    offset = (phase + start_frame * K.H) / FS_INT * speed
+    offset = (phase + start_frame * K.H) / FS_INT / speed
     return Detection(found=found, payload=payload if found else None, false_alarm=fa, score=float(score),
                      details={"offset_seconds": offset, "speed": speed, "z": z, "coverage": coverage})
