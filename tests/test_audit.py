@@ -166,7 +166,7 @@ def test_records_export_and_filters(store_url):
     assert rows[0]["event_time"] == "2026-02-05T02:00:00.000000Z"
 
 
-@pytest.mark.parametrize("attack", ["alter", "delete", "swap", "relink"])
+@pytest.mark.parametrize("attack", ["alter", "delete", "swap", "relink", "truncate"])
 def test_verify_names_the_tampered_record(store_url, attack):
     log = sm.AuditLog(store_url)
     recs = [log.append(make_event(i)) for i in range(8)]
@@ -188,6 +188,9 @@ def test_verify_names_the_tampered_record(store_url, attack):
         raw_sql(store_url, f"UPDATE synthmark_audit SET {sets} WHERE seq = 6", tuple(r3))
         raw_sql(store_url, f"UPDATE synthmark_audit SET {sets} WHERE seq = 3", tuple(r6))
         expect = 3
+    elif attack == "truncate":  # drop the newest two records
+        raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq >= 7")
+        expect = 7
     else:  # delete seq 4 and re-link seq 5 to seq 3 (without a key the hash can be recomputed, but not seq)
         raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq = 4")
         raw_sql(store_url, "UPDATE synthmark_audit SET prev_hash = ? WHERE seq = 5", (recs[2].hash,))
@@ -218,9 +221,13 @@ def test_signed_log_detects_a_recomputed_chain(store_url, tmp_path):
         raw_sql(store_url, "UPDATE synthmark_audit SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?",
                 (json.dumps(body), prev, h, r.seq))
         prev = h
+    assert not sm.AuditLog(store_url, read_only=True).verify().ok  # the head marker still names the old hash
+    head = json.loads(raw_sql(store_url, "SELECT v FROM synthmark_audit_meta WHERE k = 'head'")[0][0])
+    head["hash"] = prev  # the forger moves the head marker too (but cannot recompute its MAC)
+    raw_sql(store_url, "UPDATE synthmark_audit_meta SET v = ? WHERE k = 'head'", (json.dumps(head),))
     assert sm.AuditLog(store_url, read_only=True).verify().ok  # hashes alone are consistent again
     result = log.verify()
-    assert not result.ok and result.bad_seq == 3 and "MAC" in result.reason
+    assert not result.ok and result.bad_seq == 3 and "MAC" in result.reason, result.summary()
     with pytest.raises(AuditError, match="signed with key id"):
         sm.AuditLog(store_url)  # appending to a signed log needs its key
     with pytest.raises(AuditError, match="signed with key id"):
@@ -399,7 +406,8 @@ def test_cli_commands_and_exit_codes(tmp_path, capsys, monkeypatch):
     assert [json.loads(line)["event_id"] for line in lines] == [evs[1].event_id]
     out = tmp_path / "export.csv"
     assert cli.main(["audit", "export", "--store", url, "--format", "csv", "-o", str(out)]) == 0
-    assert len(list(csv.DictReader(out.open()))) == 3
+    with out.open() as f:
+        assert len(list(csv.DictReader(f))) == 3
     assert cli.main(["audit", "purge", "--older-than", "365", "--store", url]) == 0
     assert "nothing to purge" in capsys.readouterr().out
     # default store: $SYNTHMARK_AUDIT, else ./synthmark-audit.db
@@ -467,3 +475,103 @@ def test_hooks_store_first_and_a_failing_sink_loses_nothing(store_url, tmp_path,
         on_labeled(42)
     with pytest.raises(InvalidTypeError):
         emit({"not": "an event"})
+
+
+_LABEL_JOBS = """
+import hashlib, os, sys, synthmark as sm
+from synthmark.audit import publish
+log = sm.AuditLog(sys.argv[1])
+out = sys.argv[2]
+for i in range(100000):
+    data = os.urandom(4096) + f"labeled output {i}".encode()
+    tmp, dest = os.path.join(out, f"out{i}.bin.tmp"), os.path.join(out, f"out{i}.bin")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    ev = sm.AuditEvent(user_ref="u", content_id=f"job-{i}", media_type="image",
+                       output_sha256=hashlib.sha256(data).hexdigest(), host={"output": f"out{i}.bin"})
+    publish(tmp, dest, ev, audit=log)
+    print(i, flush=True)
+"""
+
+
+def test_sigkill_during_label_jobs_every_published_output_has_its_record(store_url, tmp_path):
+    sm.AuditLog(store_url).close()
+    out = tmp_path / "out"
+    out.mkdir()
+    env = dict(os.environ, PYTHONPATH=SRC)
+    proc = subprocess.Popen([sys.executable, "-c", _LABEL_JOBS, store_url, str(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = 0
+    deadline = time.monotonic() + 60
+    while done < 25 and time.monotonic() < deadline and proc.stdout.readline():
+        done += 1
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    proc.stderr.close()
+    assert done >= 25
+    log = sm.AuditLog(store_url)
+    assert log.verify().ok
+    recorded = {r.event.host["output"]: r.event.output_sha256 for r in log.records()}
+    published = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.glob("*.bin")}
+    assert len(published) >= done
+    for name, digest in published.items():  # every published output has its record, with its hash
+        assert recorded.get(name) == digest, name
+    unpublished = set(recorded) - set(published)
+    assert len(unpublished) <= 1  # at most the job killed between its record and its rename
+    for name in unpublished:  # ... whose complete output is still there to roll forward
+        assert hashlib.sha256((out / (name + ".tmp")).read_bytes()).hexdigest() == recorded[name]
+
+
+def test_publish_refuses_a_mismatched_output_and_records_a_failed_rename(tmp_path):
+    from synthmark.audit import publish
+
+    log = sm.AuditLog(f"sqlite:///{tmp_path}/p.db")
+    tmp = tmp_path / "o.tmp"
+    tmp.write_bytes(b"labeled")
+    ev = make_event(1, output_sha256=hashlib.sha256(b"something else").hexdigest())
+    with pytest.raises(InvalidArgumentError, match="does not match"):
+        publish(tmp, tmp_path / "o.bin", ev, audit=log)
+    assert log.verify().records == 0
+    ev = make_event(2, output_sha256=hashlib.sha256(b"labeled").hexdigest())
+    with pytest.raises(AuditError, match="could not publish"):
+        publish(tmp, tmp_path / "no-such-dir" / "o.bin", ev, audit=log)
+    kinds = [(r.event.status, r.event.host.get("supersedes")) for r in log.records()]
+    assert kinds == [("published", None), ("failed", ev.event_id)]
+    publish(tmp, tmp_path / "o.bin", make_event(3, output_sha256=ev.output_sha256), audit=log)
+    assert (tmp_path / "o.bin").read_bytes() == b"labeled" and not tmp.exists()
+
+
+def test_forked_children_reconnect_and_keep_one_chain(store_url):
+    import multiprocessing
+
+    log = sm.AuditLog(store_url)
+    log.append(make_event(0))
+
+    def child(k):
+        for i in range(20):
+            log.append(make_event(1000 * (k + 1) + i))
+
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=child, args=(k,)) for k in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    log.append(make_event(1))  # the parent's own connection still works
+    result = log.verify()
+    assert result.ok and result.records == 42, result.summary()
+
+
+def test_signed_log_detects_a_truncated_tail_even_with_a_moved_head_marker(store_url):
+    key = sm.Key.generate()
+    log = sm.AuditLog(store_url, key=key)
+    recs = [log.append(make_event(i)) for i in range(4)]
+    raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq = 4")
+    head = json.loads(raw_sql(store_url, "SELECT v FROM synthmark_audit_meta WHERE k = 'head'")[0][0])
+    head.update(seq=3, hash=recs[2].hash)  # point the marker at the new last record, keep the old MAC
+    raw_sql(store_url, "UPDATE synthmark_audit_meta SET v = ? WHERE k = 'head'", (json.dumps(head),))
+    assert sm.AuditLog(store_url, read_only=True).verify().ok  # without the key this is undetectable
+    result = log.verify()
+    assert not result.ok and "head marker" in result.reason, result.summary()

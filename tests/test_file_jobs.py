@@ -10,6 +10,7 @@ import sys
 import warnings
 
 import av
+import numpy as np
 import pytest
 
 import synthmark as sm
@@ -96,6 +97,47 @@ def test_label_then_inspect_round_trip(name, sources, key, tmp_path):
         assert da == pytest.approx(sa, abs=0.1)
     if name in CLIPS:
         assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+    # the explicit labels are really there
+    if sv:
+        assert "visible label" in report.applied
+        assert label_region_change(src, dst) > 10  # the label box top-left (mean |diff| in luma levels)
+    if sa:
+        assert "audible prompt" in report.applied
+        assert tone_ratio(src, dst, 800.0) > 3  # the 800 Hz rhythm prompt in the first second
+
+
+def _first_gray(path):
+    with av.open(str(path)) as c:
+        return next(c.decode(video=0)).to_ndarray(format="gray").astype(float)
+
+
+def label_region_change(src, dst):
+    a, b = _first_gray(src), _first_gray(dst)
+    h, w = a.shape
+    return float(np.abs(a - b)[: int(h * 0.12), : int(w * 0.25)].mean())
+
+
+def _head_audio(path, seconds=1.0):
+    with av.open(str(path)) as c:
+        rate = c.streams.audio[0].codec_context.sample_rate
+        chunks, n = [], 0
+        for f in c.decode(audio=0):
+            x = f.to_ndarray()
+            x = x.reshape(-1, f.samples) if f.format.is_planar else x.reshape(f.samples, -1).T
+            chunks.append(x.astype(float).mean(axis=0) / (32768.0 if x.dtype.kind == "i" else 1.0))
+            n += f.samples
+            if n >= seconds * rate:
+                break
+    return np.concatenate(chunks)[: int(seconds * rate)], rate
+
+
+def tone_ratio(src, dst, freq):
+    def band(path):
+        x, rate = _head_audio(path)
+        spec = np.abs(np.fft.rfft(x * np.hanning(x.size)))
+        f = np.fft.rfftfreq(x.size, 1 / rate)
+        return spec[(f > freq - 6) & (f < freq + 6)].sum() + 1e-9
+    return band(dst) / band(src)
 
 
 def test_unlabeled_file_inspects_as_no_label(sources, key):
@@ -132,6 +174,10 @@ def _bad_inputs(sources, d):
         "truncated.png": open(sources["still.png"], "rb").read()[:500],
         "truncated.jpg": open(sources["still.jpg"], "rb").read()[:400],
         "truncated.wav": open(sources["tone.wav"], "rb").read()[:30],
+        "truncated.mkv": open(sources["h265_mp3.mkv"], "rb").read()[:-len(open(sources["h265_mp3.mkv"], "rb").read()) // 3],
+        "truncated.webm": open(sources["vp9_opus.webm"], "rb").read()[:-len(open(sources["vp9_opus.webm"], "rb").read()) // 3],
+        "truncated.mp3": open(sources["tone.mp3"], "rb").read()[: len(open(sources["tone.mp3"], "rb").read()) // 2],
+        "truncated.flac": open(sources["tone.flac"], "rb").read()[: len(open(sources["tone.flac"], "rb").read()) // 2],
     }
     paths = {}
     for name, data in cases.items():
@@ -148,8 +194,9 @@ def test_bad_inputs_give_media_errors_and_leave_nothing(sources, key, tmp_path):
     outd.mkdir()
     for name, p in _bad_inputs(sources, ind).items():
         before = p.read_bytes()
-        with pytest.raises(MediaError):
+        with pytest.raises(MediaError) as info:
             label(p, outd / ("o_" + name.replace(".txt", ".mp4")), key)
+        assert "\n" not in str(info.value) and "Errno" not in str(info.value)
         assert p.read_bytes() == before
         assert list(outd.iterdir()) == [], f"{name}: something was left at dst"
     with pytest.raises(MediaError, match="not found"):

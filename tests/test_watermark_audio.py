@@ -9,7 +9,7 @@ import scipy.signal
 import synthmark as sm
 from synthmark.errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError
 
-from audio_signals import codec_roundtrip, music_like, speech_like
+from .audio_signals import codec_roundtrip, music_like, speech_like
 
 KEY = sm.Key(b"audio-test-key-0123456789abcdef!")
 OTHER = sm.Key(b"another-key-0123456789abcdefghij")

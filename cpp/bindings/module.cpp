@@ -10,5 +10,6 @@ PYBIND11_MODULE(_core, m) {
     // Core errors map onto builtins; Python wrappers re-raise them as synthmark.errors classes where useful.
     py::register_exception<synthmark::PayloadError>(m, "PayloadError", PyExc_RuntimeError);
     synthmark::bind::register_info(m);
+    synthmark::bind::register_labels(m);
     synthmark::bind::register_coding(m);
 }

@@ -4,5 +4,6 @@
 
 namespace synthmark::bind {
 void register_info(pybind11::module_& m);
+void register_labels(pybind11::module_& m);
 void register_coding(pybind11::module_& m);
 }  // namespace synthmark::bind

@@ -7,6 +7,11 @@
 
 #include "synthmark/errors.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define SYNTHMARK_CONV_SSE2 1
+#endif
+
 namespace synthmark {
 namespace {
 inline int parity(std::uint32_t v) { return __builtin_parity(v); }
@@ -91,6 +96,15 @@ void ConvCode::encode(const std::uint8_t* bits, std::size_t message_bits, std::u
 }
 
 ConvCode::Result ConvCode::decode(const float* soft, std::size_t message_bits, std::uint8_t* out) const {
+    return decode_impl(soft, message_bits, out, true);
+}
+
+ConvCode::Result ConvCode::decode_reference(const float* soft, std::size_t message_bits, std::uint8_t* out) const {
+    return decode_impl(soft, message_bits, out, false);
+}
+
+ConvCode::Result ConvCode::decode_impl(const float* soft, std::size_t message_bits, std::uint8_t* out,
+                                       bool allow_simd) const {
     const std::size_t steps = message_bits + std::size_t(k_) - 1;
     const std::size_t len = steps * std::size_t(n_);
     float max_abs = 0.0f;
@@ -116,9 +130,16 @@ ConvCode::Result ConvCode::decode(const float* soft, std::size_t message_bits, s
     metric[0] = 0.0f;
     float bm[64];
     float last_margin = 0.0f;
+    const unsigned combos = 1u << n_;
+#if SYNTHMARK_CONV_SSE2
+    // Worth it once the per-step table (combos * 16 floats) is small next to the butterflies (S / 2).
+    const bool use_simd = allow_simd && half >= 16 * std::size_t(combos);
+    alignas(16) float bmx[64 * 16];
+#else
+    (void)allow_simd;
+#endif
     for (std::size_t t = 0; t < steps; ++t) {
         const float* s = soft + t * std::size_t(n_);
-        const unsigned combos = 1u << n_;
         for (unsigned o = 0; o < combos; ++o) {
             float v = 0.0f;
             for (int j = 0; j < n_; ++j) v += ((o >> j) & 1u) ? s[j] * scale : -s[j] * scale;
@@ -127,21 +148,52 @@ ConvCode::Result ConvCode::decode(const float* soft, std::size_t message_bits, s
         std::uint32_t* dec = decisions.data() + t * words;
         const float* old = metric.data();
         float* nw = next.data();
-        for (std::size_t w = 0; w < words; ++w) {
-            std::uint32_t word = 0;
-            const std::size_t j0 = w * 16;
-            for (std::size_t jj = 0; jj < 16; ++jj) {
-                const std::size_t j = j0 + jj;
-                const float m = bm[out_index_[2 * j]];
-                const float a = old[j], b = old[j + half];
-                const float a0 = a + m, b0 = b - m;  // into state 2j
-                const float a1 = a - m, b1 = b + m;  // into state 2j + 1
-                const bool d0 = b0 > a0, d1 = b1 > a1;
-                nw[2 * j] = d0 ? b0 : a0;
-                nw[2 * j + 1] = d1 ? b1 : a1;
-                word |= (std::uint32_t(d0) << (2 * jj)) | (std::uint32_t(d1) << (2 * jj + 1));
+#if SYNTHMARK_CONV_SSE2
+        if (use_simd) {
+            // out_index_ is linear over GF(2): out(2j) = out(32w) ^ out(2 jl) for j = 16w + jl. So per step
+            // tabulate, for each possible out(32w), the 16 branch metrics of a block, then each block of 16
+            // butterflies is plain 4-lane arithmetic. Same float operations in the same order as the
+            // scalar path (max(b, a) == (b > a ? b : a)), so results are bit-identical to it.
+            for (unsigned x = 0; x < combos; ++x)
+                for (unsigned jl = 0; jl < 16; ++jl) bmx[x * 16 + jl] = bm[x ^ out_index_[2 * jl]];
+            for (std::size_t w = 0; w < words; ++w) {
+                const std::size_t j0 = w * 16;
+                const float* mx = bmx + 16 * out_index_[32 * w];
+                std::uint32_t word = 0;
+                for (int q = 0; q < 4; ++q) {
+                    const __m128 a = _mm_loadu_ps(old + j0 + 4 * q);
+                    const __m128 b = _mm_loadu_ps(old + half + j0 + 4 * q);
+                    const __m128 m = _mm_load_ps(mx + 4 * q);
+                    const __m128 a0 = _mm_add_ps(a, m), b0 = _mm_sub_ps(b, m);
+                    const __m128 a1 = _mm_sub_ps(a, m), b1 = _mm_add_ps(b, m);
+                    const __m128 d0 = _mm_cmpgt_ps(b0, a0), d1 = _mm_cmpgt_ps(b1, a1);
+                    const __m128 n0 = _mm_max_ps(b0, a0), n1 = _mm_max_ps(b1, a1);
+                    _mm_storeu_ps(nw + 2 * j0 + 8 * q, _mm_unpacklo_ps(n0, n1));
+                    _mm_storeu_ps(nw + 2 * j0 + 8 * q + 4, _mm_unpackhi_ps(n0, n1));
+                    word |= std::uint32_t(_mm_movemask_ps(_mm_unpacklo_ps(d0, d1))) << (8 * q);
+                    word |= std::uint32_t(_mm_movemask_ps(_mm_unpackhi_ps(d0, d1))) << (8 * q + 4);
+                }
+                dec[w] = word;
             }
-            dec[w] = word;
+        } else
+#endif
+        {
+            for (std::size_t w = 0; w < words; ++w) {
+                std::uint32_t word = 0;
+                const std::size_t j0 = w * 16;
+                for (std::size_t jj = 0; jj < 16; ++jj) {
+                    const std::size_t j = j0 + jj;
+                    const float m = bm[out_index_[2 * j]];
+                    const float a = old[j], b = old[j + half];
+                    const float a0 = a + m, b0 = b - m;  // into state 2j
+                    const float a1 = a - m, b1 = b + m;  // into state 2j + 1
+                    const bool d0 = b0 > a0, d1 = b1 > a1;
+                    nw[2 * j] = d0 ? b0 : a0;
+                    nw[2 * j + 1] = d1 ? b1 : a1;
+                    word |= (std::uint32_t(d0) << (2 * jj)) | (std::uint32_t(d1) << (2 * jj + 1));
+                }
+                dec[w] = word;
+            }
         }
         if (t + 1 == steps) {
             const float m = bm[out_index_[0]];

@@ -9,19 +9,30 @@ from __future__ import annotations
 from . import errors
 from .detection import Detection
 from .keys import Key
+from .labels import AudibleLabel, VisibleLabel, has_text_label, label_image, label_text
 from .metadata import AigcRecord, read_record, write_record
 from .pipeline import Report, inspect_file, label_file, platform_label
 from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
+from .watermark.video import VideoDetector, VideoWatermarker, detect_frames, watermark_frames
 from .watermark.audio import AudioWatermarker, detect_audio, watermark_audio  # audio watermark
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AudibleLabel",
+    "VisibleLabel",
+    "has_text_label",
+    "label_image",
+    "label_text",
     "AuditEvent",
     "AuditLog",
     "on_labeled",
     "Detection",
     "Key",
+    "VideoDetector",
+    "VideoWatermarker",
+    "detect_frames",
+    "watermark_frames",
     "errors",
     "AigcRecord",
     "Report",

@@ -38,3 +38,44 @@ class PayloadCode:
     def generators(self) -> tuple[int, ...]: ...
     def encode(self, payload: int) -> npt.NDArray[np.uint8]: ...
     def decode(self, soft: npt.NDArray[np.float32]) -> tuple[bool, int, float]: ...
+
+# ---- explicit labels (cpp/bindings/bind_labels.cpp); all in place, uint8/float32 only, never a copy
+def composite_packed(
+    frame: npt.NDArray[np.uint8],  # (H, W) or (H, W, C), any row stride
+    text_mask: npt.NDArray[np.uint8],
+    box_mask: npt.NDArray[np.uint8],
+    x: int,
+    y: int,
+    text_color: list[int],  # C values
+    box_color: list[int],
+) -> None: ...
+def composite_yuv420p(
+    y_plane: npt.NDArray[np.uint8],
+    u_plane: npt.NDArray[np.uint8],
+    v_plane: npt.NDArray[np.uint8],
+    text_mask: npt.NDArray[np.uint8],
+    box_mask: npt.NDArray[np.uint8],
+    x: int,
+    y: int,
+    text_yuv: list[int],
+    box_yuv: list[int],
+) -> None: ...
+def composite_nv12(
+    y_plane: npt.NDArray[np.uint8],
+    uv_plane: npt.NDArray[np.uint8],  # (ceil(H/2), ceil(W/2), 2)
+    text_mask: npt.NDArray[np.uint8],
+    box_mask: npt.NDArray[np.uint8],
+    x: int,
+    y: int,
+    text_yuv: list[int],
+    box_yuv: list[int],
+) -> None: ...
+def mix_prompt(
+    audio: npt.NDArray[np.float32],  # (n,), (n, channels) or (channels, n)
+    prompt: npt.NDArray[np.float32],  # (p,) mono, contiguous
+    offset: int,
+    gain: float,
+    channels_last: bool = True,
+    ceiling: float = 1.0,
+    knee: float = 0.9,
+) -> int: ...

@@ -46,11 +46,14 @@ public:
     // soft: coded_length(message_bits) finite floats; out: message_bits decoded bits. Throws InvalidInput on
     // non-finite input. Thread-safe (no shared mutable state).
     Result decode(const float* soft, std::size_t message_bits, std::uint8_t* out) const;
+    // Plain scalar decoder; decode() uses SSE2 where available and must match it bit for bit (tested).
+    Result decode_reference(const float* soft, std::size_t message_bits, std::uint8_t* out) const;
 
     // Free distance by a trellis search (for tests: checks the table against the published values).
     int free_distance() const;
 
 private:
+    Result decode_impl(const float* soft, std::size_t message_bits, std::uint8_t* out, bool allow_simd) const;
     void init_tables();
     int k_;
     int n_;

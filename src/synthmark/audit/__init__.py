@@ -3,13 +3,14 @@
 * :class:`AuditEvent` (events.py): one labeled item; references and hashes only, never content or keys.
 * :class:`AuditLog` (store.py): SQLite (default) or PostgreSQL store, durable before ``append`` returns.
 * chain.py: the hash chain (+ optional HMAC) and ``verify``.
-* hooks.py: ``on_labeled(sink)``, ``emit(event, audit=None)`` (what label_file and sessions call),
+* hooks.py: ``on_labeled(sink)``, ``emit(event, audit=None)`` and ``publish(tmp, dest, event, audit=None)``
+  (what label_file and sessions call),
   :class:`JsonLinesSink`.
 """
 
 from .chain import AuditRecord, VerifyResult
 from .events import AuditEvent, canonical_json
-from .hooks import EmitResult, JsonLinesSink, emit, on_labeled, registered_sinks, remove_on_labeled
+from .hooks import EmitResult, JsonLinesSink, emit, on_labeled, publish, registered_sinks, remove_on_labeled
 from .store import MIN_RETENTION_DAYS, AuditLog, PurgeResult, default_store_url
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "default_store_url",
     "emit",
     "on_labeled",
+    "publish",
     "registered_sinks",
     "remove_on_labeled",
 ]

@@ -17,9 +17,12 @@ For other modules (label_file, stream sessions, the CLI), the whole contract is:
    all sinks (``exc.result`` holds the EmitResult): the caller must then NOT publish the output and
    should record the job as failed. Failures of non-durable sinks are reported, not raised.
 
-Recommended order for a file job: write the output to a temporary file, hash it, ``emit`` the event,
-then ``os.replace`` the temporary file into place. If publishing fails after ``emit``, emit a second
-event with ``status='failed'`` (``host={"supersedes": first.event_id}``).
+For a file job, ``publish(tmp_path, dest_path, event, audit=None) -> EmitResult`` does the whole
+order: check ``event.output_sha256`` against the finished temporary file, ``emit`` (durable first),
+then atomically ``os.replace`` it onto ``dest_path`` and fsync the directory. If the rename fails it
+emits a second event with ``status='failed'`` (``host["supersedes"]`` = the first event id) and
+raises. If the process is killed between the record and the rename, the complete temporary file is
+left with its hash on record: the next run may finish the rename (roll forward) or record it failed.
 
 Sinks are registered with ``on_labeled(sink)`` (usable as a decorator) and removed with
 ``remove_on_labeled(sink)``. A sink is an :class:`AuditLog`, any object with ``append(event)``
@@ -28,6 +31,8 @@ Sinks are registered with ``on_labeled(sink)`` (usable as a decorator) and remov
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -35,7 +40,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..errors import AuditError, InvalidTypeError
+from ..errors import AuditError, InvalidArgumentError, InvalidTypeError
 from .events import AuditEvent
 from .store import AuditLog
 
@@ -170,3 +175,45 @@ class JsonLinesSink:
 
     append = __call__
 
+
+
+def _sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def publish(tmp_path: str | os.PathLike, dest_path: str | os.PathLike, event: AuditEvent,
+            audit: "AuditLog | Sequence[AuditLog] | None" = None) -> EmitResult:
+    """Record, then publish: see the module docstring. ``tmp_path`` must be complete and on the same
+    filesystem as ``dest_path``; its SHA-256 must equal ``event.output_sha256``."""
+    tmp_path, dest_path = os.fspath(tmp_path), os.fspath(dest_path)
+    if event.status != "published" or event.output_sha256 is None:
+        raise InvalidArgumentError("publish: the event must have status='published' and an output_sha256")
+    with open(tmp_path, "rb") as f:
+        os.fsync(f.fileno())  # the output's bytes are on disk before its record
+    actual = _sha256_file(tmp_path)
+    if actual != event.output_sha256:
+        raise InvalidArgumentError(f"publish: {tmp_path} does not match event.output_sha256 (file changed?)")
+    result = emit(event, audit)  # raises AuditError when a durable store failed: nothing is published
+    try:
+        os.replace(tmp_path, dest_path)
+        dfd = os.open(os.path.dirname(os.path.abspath(dest_path)), os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError as exc:
+        failed = dataclasses.replace(
+            event, event_id="", time_utc="", status="failed",
+            host={**event.host, "supersedes": event.event_id, "error": f"publish: {type(exc).__name__}"},
+        )
+        try:
+            emit(failed, audit)
+        except AuditError:
+            pass  # the error below still tells the caller that nothing was published
+        raise AuditError(f"publish: recorded event {event.event_id} but could not publish {dest_path}: "
+                             f"{exc.strerror or exc}; a status='failed' event supersedes it") from None
+    return result

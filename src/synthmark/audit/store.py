@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from typing import IO, Iterator
 
 from ..errors import AuditError, InvalidArgumentError, InvalidTypeError
-from .chain import GENESIS_HASH, AuditRecord, VerifyResult, build_record, iter_pages, mac_key, verify_rows
+from .chain import GENESIS_HASH, AuditRecord, VerifyResult, build_record, head_marker, iter_pages, mac_key, verify_rows
 from .events import AuditEvent, utc_timestamp
 
 DEFAULT_STORE = "./synthmark-audit.db"
@@ -71,10 +71,15 @@ class _Backend:
         r = cur.fetchone()
         return (0, GENESIS_HASH) if r is None else (int(r[0]), r[1])
 
-    def insert(self, cur, rec: AuditRecord) -> None:
+    def insert(self, cur, rec: AuditRecord, head: str) -> None:
+        """Insert ``rec`` and move the head marker to it (same transaction)."""
         cur.execute(
             self.q(f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             (rec.seq, rec.kind, rec.event_id, rec.event_time, rec.recorded_at, rec.body, rec.prev_hash, rec.hash, rec.mac),
+        )
+        cur.execute(
+            self.q(f"INSERT INTO {_META} (k, v) VALUES ('head', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v"),
+            (head,),
         )
 
     def page(self, after: int, limit: int, kind: str | None = None) -> list[AuditRecord]:
@@ -162,9 +167,13 @@ class _SqliteTxn:
             raise AuditError(f"audit store {self.b.shown} is opened read-only")
         try:
             self.b.conn.execute("BEGIN IMMEDIATE")
+            cur = self.b.conn.cursor()
+            head = self.b.head(cur)
         except sqlite3.Error as exc:
+            if self.b.conn.in_transaction:
+                self.b.conn.execute("ROLLBACK")
             raise AuditError(f"audit store {self.b.shown}: cannot start a write: {exc}") from None
-        return self.b.conn.cursor()
+        return cur, head
 
     def __exit__(self, et, ev, tb):
         try:
@@ -240,6 +249,10 @@ class _PgBackend(_Backend):
     def write_txn(self):
         return _PgTxn(self)
 
+    def insert(self, cur, rec: AuditRecord, head: str) -> None:
+        with self.conn.pipeline():  # both statements in one round trip
+            super().insert(cur, rec, head)
+
     def reconnect(self):
         _abandoned.append(self.conn)
         self.conn = self._connect()
@@ -249,6 +262,8 @@ class _PgBackend(_Backend):
 
 
 class _PgTxn:
+    """BEGIN + exclusive lock + head read in one round trip; INSERT; COMMIT (3 round trips)."""
+
     def __init__(self, b: _PgBackend):
         self.b = b
 
@@ -257,24 +272,42 @@ class _PgTxn:
 
         if self.b.read_only:
             raise AuditError(f"audit store {self.b.shown} is opened read-only")
+        cur = self.b.conn.cursor()
         try:
-            self.txn = self.b.conn.transaction()
-            self.txn.__enter__()
-            cur = self.b.conn.cursor()
-            cur.execute(f"LOCK TABLE {_TABLE} IN SHARE ROW EXCLUSIVE MODE")
+            # no parameters: simple query protocol, several statements, the last one's rows come back
+            cur.execute(
+                f"BEGIN; LOCK TABLE {_TABLE} IN SHARE ROW EXCLUSIVE MODE; "
+                f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"
+            )
+            while cur.nextset():  # results of BEGIN and LOCK come first
+                pass
+            r = cur.fetchone()
         except psycopg.Error as exc:
+            self._rollback()
             raise AuditError(f"audit store {self.b.shown}: cannot start a write: {' '.join(str(exc).split())}") from None
-        return cur
+        return cur, ((0, GENESIS_HASH) if r is None else (int(r[0]), r[1]))
+
+    def _rollback(self):
+        import psycopg
+
+        try:
+            self.b.conn.execute("ROLLBACK")
+        except psycopg.Error:
+            pass
 
     def __exit__(self, et, ev, tb):
         import psycopg
 
+        if et is not None:
+            self._rollback()
+            if isinstance(ev, psycopg.Error):
+                raise AuditError(f"audit store {self.b.shown}: write failed: {' '.join(str(ev).split())}") from None
+            return False
         try:
-            self.txn.__exit__(et, ev, tb)
+            self.b.conn.execute("COMMIT")
         except psycopg.Error as exc:
+            self._rollback()
             raise AuditError(f"audit store {self.b.shown}: commit failed: {' '.join(str(exc).split())}") from None
-        if isinstance(ev, psycopg.Error):
-            raise AuditError(f"audit store {self.b.shown}: write failed: {' '.join(str(ev).split())}") from None
         return False
 
 
@@ -365,8 +398,7 @@ class AuditLog:
             return
         if self.read_only:
             raise AuditError(f"audit store {self._shown} is not signed; open it without key=")
-        with self._b.write_txn() as cur:
-            seq, _ = self._b.head(cur)
+        with self._b.write_txn() as (cur, (seq, _)):
             if seq:
                 raise AuditError(f"audit store {self._shown} was created without a log key; cannot sign it now")
             cur.execute(self._b.q(f"INSERT INTO {_META} (k, v) VALUES ('mac_key_id', ?)"), (self._key_id,))
@@ -398,6 +430,14 @@ class AuditLog:
             if os.getpid() == self._pid:
                 self._b.close()
 
+    def __del__(self) -> None:
+        b = getattr(self, "_b", None)
+        if b is not None and getattr(self, "_pid", None) == os.getpid():
+            try:
+                b.close()
+            except Exception:  # noqa: BLE001 - interpreter shutdown or a dead server: nothing to do
+                pass
+
     def __enter__(self) -> "AuditLog":
         return self
 
@@ -413,13 +453,12 @@ class AuditLog:
         body = event.to_dict()
         with self._lock:
             b = self._backend()
-            with b.write_txn() as cur:
-                seq, prev = b.head(cur)
+            with b.write_txn() as (cur, (seq, prev)):
                 rec = build_record(
                     seq + 1, "event", event.event_id, event.time_utc, utc_timestamp(), body, prev, self._mac_key
                 )
                 try:
-                    b.insert(cur, rec)
+                    b.insert(cur, rec, head_marker(rec, self._mac_key))
                 except Exception as exc:
                     if "unique" in str(exc).lower() and "event_id" in str(exc).lower():
                         raise AuditError(f"audit event {event.event_id} is already recorded") from None
@@ -446,10 +485,9 @@ class AuditLog:
         cutoff = utc_timestamp(now - timedelta(days=older_than_days))
         with self._lock:
             b = self._backend()
-            with b.write_txn() as cur:
+            with b.write_txn() as (cur, (head_seq, head_hash)):
                 cur.execute(b.q(f"SELECT MIN(seq) FROM {_TABLE} WHERE recorded_at >= ?"), (cutoff,))
                 young = cur.fetchone()[0]
-                head_seq, head_hash = b.head(cur)
                 through = head_seq if young is None else int(young) - 1
                 cur.execute(b.q(f"SELECT MIN(seq) FROM {_TABLE} WHERE seq <= ?"), (through,))
                 oldest = cur.fetchone()[0]
@@ -473,7 +511,7 @@ class AuditLog:
                     head_seq + 1, "anchor", f"anchor-{head_seq + 1}-{recorded}", recorded, recorded, stmt,
                     head_hash, self._mac_key,
                 )
-                b.insert(cur, anchor)
+                b.insert(cur, anchor, head_marker(anchor, self._mac_key))
             return PurgeResult(purged, through, anchor)
 
     # ----------------------------------------------------------------------------------------- reads
@@ -514,8 +552,10 @@ class AuditLog:
             if signed_by is not None and signed_by != key.id:
                 raise AuditError(f"audit store {self._shown} is signed with key id {signed_by}, not {key.id}")
             mk = mac_key(key.secret_bytes())
+        with self._lock:
+            head = self._backend().meta().get("head")  # read first: appends during the walk only add after it
         anchors = list(iter_pages(lambda a, n: self._page(a, n, "anchor")))
-        return verify_rows(iter_pages(self._page), anchors, mk, signed=self._signed)
+        return verify_rows(iter_pages(self._page), anchors, mk, signed=self._signed, head=head)
 
     def export(self, fp: IO[str], since=None, until=None, format: str = "jsonl") -> int:
         """Write records to a text stream as JSON lines or CSV; returns the number written."""

@@ -23,7 +23,7 @@ def read_container_metadata(path) -> dict:
         with av.open(os.fspath(path)) as c:
             return dict(c.metadata)
     except av.FFmpegError as exc:
-        raise MediaError(f"cannot open {os.fspath(path)}: {exc}") from None
+        raise MediaError(f"cannot open {os.fspath(path)}: {exc.strerror or exc} (corrupt, truncated or unsupported)") from None
 
 
 def remux(src, dst, muxer: str, metadata: dict) -> None:
@@ -54,4 +54,4 @@ def remux(src, dst, muxer: str, metadata: dict) -> None:
                 packet.stream = mapping[packet.stream.index]
                 out.mux(packet)
     except av.FFmpegError as exc:
-        raise MediaError(f"cannot remux {os.fspath(src)}: {exc}") from None
+        raise MediaError(f"cannot remux {os.fspath(src)}: {exc.strerror or exc}") from None

@@ -33,6 +33,8 @@ class TranscodeStats:
     audio_samples: int = 0
     copied_packets: int = 0
     duration: float | None = None
+    media_end: float = 0.0  # latest end time (s) of any decoded frame
+    longest_frame: float = 0.0
     streams: list = field(default_factory=list)
 
 
@@ -151,6 +153,12 @@ def transcode(
                     else:
                         handle_audio(state, frame)
                     if frame.time is not None:
+                        if role == "video":
+                            d = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else 0.0
+                        else:
+                            d = frame.samples / frame.sample_rate if frame.sample_rate else 0.0
+                        stats.longest_frame = max(stats.longest_frame, d)
+                        stats.media_end = max(stats.media_end, frame.time + d)
                         report(frame.time)
             # drain decoders' delayed output is part of demux (flush packets); now the encoders
             for role, state in plan.values():
@@ -174,6 +182,11 @@ def transcode(
         raise _media_error(src, exc) from None
     if stats.video_frames == 0 and stats.audio_samples == 0:
         raise MediaError(f"{os.fspath(src)}: no decodable audio or video (empty, corrupt or truncated)")
+    if stats.duration and stats.media_end < stats.duration - max(0.05, 2 * stats.longest_frame):
+        raise MediaError(
+            f"{os.fspath(src)} is truncated: its streams end at {stats.media_end:.3f} s but the container "
+            f"declares {stats.duration:.3f} s"
+        )
     return stats
 
 
