@@ -102,3 +102,42 @@ def test_overhead_within_target(clip, tmp_path, key, capsys):
               f"{statistics.median(ours) * 1000:.0f} ms, overhead {overhead * 100:+.1f}% "
               f"(applied: {', '.join(report.applied) or '-'}; missing: {len(report.missing)})")
     assert overhead <= TARGET_OVERHEAD
+
+
+_PEAK_RSS = r"""
+import os, sys, threading, time, warnings
+import synthmark as sm
+src, dst, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+page = os.sysconf("SC_PAGE_SIZE")
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * page
+peak, done = [0], []
+def sample():
+    while not done:
+        peak[0] = max(peak[0], rss()); time.sleep(0.005)
+warnings.simplefilter("ignore")
+key = sm.Key.from_bytes(bytes(32))
+sm.label_file(src, dst + ".warm.mp4", key=key, producer="P", content_id="c")  # JIT, codecs, caches warmed
+base = rss()
+t = threading.Thread(target=sample); t.start()
+r = sm.label_file(src, dst, key=key, producer="P", content_id="c")
+done.append(1); t.join()
+assert r.video_frames == int(secs * 25)
+print((peak[0] - base) / 2**20)
+"""
+
+
+def test_memory_bounded(tmp_path):
+    """Peak RSS growth while labeling a 60 s clip stays close to that of a 6 s clip (frames stream)."""
+    import subprocess
+    import sys
+
+    growth = {}
+    for secs in (6, 60):
+        samples.make_clip(tmp_path / f"s{secs}.mp4", seconds=secs, width=320, height=240)
+        out = subprocess.run([sys.executable, "-c", _PEAK_RSS, str(tmp_path / f"s{secs}.mp4"),
+                              str(tmp_path / f"o{secs}.mp4"), str(secs)], capture_output=True, text=True, check=True)
+        growth[secs] = float(out.stdout.split()[-1])  # MiB
+    print(f"\npeak RSS growth during label_file: 6 s clip {growth[6]:.1f} MiB, 60 s clip {growth[60]:.1f} MiB")
+    assert growth[60] < growth[6] + 32

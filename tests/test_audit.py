@@ -166,7 +166,7 @@ def test_records_export_and_filters(store_url):
     assert rows[0]["event_time"] == "2026-02-05T02:00:00.000000Z"
 
 
-@pytest.mark.parametrize("attack", ["alter", "delete", "swap", "relink"])
+@pytest.mark.parametrize("attack", ["alter", "delete", "swap", "relink", "truncate"])
 def test_verify_names_the_tampered_record(store_url, attack):
     log = sm.AuditLog(store_url)
     recs = [log.append(make_event(i)) for i in range(8)]
@@ -188,6 +188,9 @@ def test_verify_names_the_tampered_record(store_url, attack):
         raw_sql(store_url, f"UPDATE synthmark_audit SET {sets} WHERE seq = 6", tuple(r3))
         raw_sql(store_url, f"UPDATE synthmark_audit SET {sets} WHERE seq = 3", tuple(r6))
         expect = 3
+    elif attack == "truncate":  # drop the newest two records
+        raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq >= 7")
+        expect = 7
     else:  # delete seq 4 and re-link seq 5 to seq 3 (without a key the hash can be recomputed, but not seq)
         raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq = 4")
         raw_sql(store_url, "UPDATE synthmark_audit SET prev_hash = ? WHERE seq = 5", (recs[2].hash,))
@@ -218,9 +221,13 @@ def test_signed_log_detects_a_recomputed_chain(store_url, tmp_path):
         raw_sql(store_url, "UPDATE synthmark_audit SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?",
                 (json.dumps(body), prev, h, r.seq))
         prev = h
+    assert not sm.AuditLog(store_url, read_only=True).verify().ok  # the head marker still names the old hash
+    head = json.loads(raw_sql(store_url, "SELECT v FROM synthmark_audit_meta WHERE k = 'head'")[0][0])
+    head["hash"] = prev  # the forger moves the head marker too (but cannot recompute its MAC)
+    raw_sql(store_url, "UPDATE synthmark_audit_meta SET v = ? WHERE k = 'head'", (json.dumps(head),))
     assert sm.AuditLog(store_url, read_only=True).verify().ok  # hashes alone are consistent again
     result = log.verify()
-    assert not result.ok and result.bad_seq == 3 and "MAC" in result.reason
+    assert not result.ok and result.bad_seq == 3 and "MAC" in result.reason, result.summary()
     with pytest.raises(AuditError, match="signed with key id"):
         sm.AuditLog(store_url)  # appending to a signed log needs its key
     with pytest.raises(AuditError, match="signed with key id"):
@@ -555,3 +562,16 @@ def test_forked_children_reconnect_and_keep_one_chain(store_url):
     log.append(make_event(1))  # the parent's own connection still works
     result = log.verify()
     assert result.ok and result.records == 42, result.summary()
+
+
+def test_signed_log_detects_a_truncated_tail_even_with_a_moved_head_marker(store_url):
+    key = sm.Key.generate()
+    log = sm.AuditLog(store_url, key=key)
+    recs = [log.append(make_event(i)) for i in range(4)]
+    raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq = 4")
+    head = json.loads(raw_sql(store_url, "SELECT v FROM synthmark_audit_meta WHERE k = 'head'")[0][0])
+    head.update(seq=3, hash=recs[2].hash)  # point the marker at the new last record, keep the old MAC
+    raw_sql(store_url, "UPDATE synthmark_audit_meta SET v = ? WHERE k = 'head'", (json.dumps(head),))
+    assert sm.AuditLog(store_url, read_only=True).verify().ok  # without the key this is undetectable
+    result = log.verify()
+    assert not result.ok and "head marker" in result.reason, result.summary()

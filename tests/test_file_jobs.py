@@ -10,6 +10,7 @@ import sys
 import warnings
 
 import av
+import numpy as np
 import pytest
 
 import synthmark as sm
@@ -96,6 +97,47 @@ def test_label_then_inspect_round_trip(name, sources, key, tmp_path):
         assert da == pytest.approx(sa, abs=0.1)
     if name in CLIPS:
         assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+    # the explicit labels are really there
+    if sv:
+        assert "visible label" in report.applied
+        assert label_region_change(src, dst) > 10  # the label box top-left (mean |diff| in luma levels)
+    if sa:
+        assert "audible prompt" in report.applied
+        assert tone_ratio(src, dst, 800.0) > 3  # the 800 Hz rhythm prompt in the first second
+
+
+def _first_gray(path):
+    with av.open(str(path)) as c:
+        return next(c.decode(video=0)).to_ndarray(format="gray").astype(float)
+
+
+def label_region_change(src, dst):
+    a, b = _first_gray(src), _first_gray(dst)
+    h, w = a.shape
+    return float(np.abs(a - b)[: int(h * 0.12), : int(w * 0.25)].mean())
+
+
+def _head_audio(path, seconds=1.0):
+    with av.open(str(path)) as c:
+        rate = c.streams.audio[0].codec_context.sample_rate
+        chunks, n = [], 0
+        for f in c.decode(audio=0):
+            x = f.to_ndarray()
+            x = x.reshape(-1, f.samples) if f.format.is_planar else x.reshape(f.samples, -1).T
+            chunks.append(x.astype(float).mean(axis=0) / (32768.0 if x.dtype.kind == "i" else 1.0))
+            n += f.samples
+            if n >= seconds * rate:
+                break
+    return np.concatenate(chunks)[: int(seconds * rate)], rate
+
+
+def tone_ratio(src, dst, freq):
+    def band(path):
+        x, rate = _head_audio(path)
+        spec = np.abs(np.fft.rfft(x * np.hanning(x.size)))
+        f = np.fft.rfftfreq(x.size, 1 / rate)
+        return spec[(f > freq - 6) & (f < freq + 6)].sum() + 1e-9
+    return band(dst) / band(src)
 
 
 def test_unlabeled_file_inspects_as_no_label(sources, key):

@@ -13,6 +13,7 @@ from .labels import AudibleLabel, VisibleLabel, has_text_label, label_image, lab
 from .metadata import AigcRecord, read_record, write_record
 from .pipeline import Report, inspect_file, label_file, platform_label
 from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
+from .watermark.video import VideoDetector, VideoWatermarker, detect_frames, watermark_frames
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,10 @@ __all__ = [
     "on_labeled",
     "Detection",
     "Key",
+    "VideoDetector",
+    "VideoWatermarker",
+    "detect_frames",
+    "watermark_frames",
     "errors",
     "AigcRecord",
     "Report",

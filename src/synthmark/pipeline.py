@@ -22,6 +22,7 @@ import numpy as np
 from .errors import InvalidArgumentError, InvalidTypeError, MediaError, MetadataError
 from .io.atomic import publish, remove_quietly, temp_path_for
 from .keys import Key
+from .labels import AudibleLabel, VisibleLabel
 from .metadata import AigcRecord, check_value, read_record, sniff, write_record
 from .metadata.record import check_label
 
@@ -294,17 +295,19 @@ def label_file(
     if existing is not None and record.content_producer != producer:
         notes.append(f"kept the producer fields of {existing.content_producer} (relabel as propagator)")
 
-    VisibleLabel = _component("VisibleLabel")
     VideoWatermarker = _component("VideoWatermarker")
-    AudibleLabel = _component("AudibleLabel")
     AudioWatermarker = _component("AudioWatermarker")
-    visible = visible_label
-    if visible is None and VisibleLabel is not None:
-        visible = VisibleLabel()
-    audible = audible_label
-    if audible is None and AudibleLabel is not None:
-        # mixed in: inserting would shift the audio against the video; clips shorter than the prompt get padded
-        audible = AudibleLabel(mode="overlay", extend=True)
+    visible = VisibleLabel() if visible_label is None else visible_label
+    if not isinstance(visible, VisibleLabel):
+        raise InvalidTypeError(f"visible_label: expected synthmark.VisibleLabel, got {type(visible).__name__}")
+    # mixed in: inserting would shift the audio against the video; clips shorter than the prompt get padded
+    audible = AudibleLabel(mode="overlay", extend=True) if audible_label is None else audible_label
+    if not isinstance(audible, AudibleLabel):
+        raise InvalidTypeError(f"audible_label: expected synthmark.AudibleLabel, got {type(audible).__name__}")
+    if audible.placements != ["start"]:
+        raise InvalidArgumentError(
+            f"audible_label: label_file streams the audio, so the prompt goes at the start only; got placement {audible.placements}"
+        )
     vwm = VideoWatermarker(key, payload, strength=watermark_strength) if VideoWatermarker is not None else None
 
     tmp = temp_path_for(dst, suffix=dst.suffix or {"jpeg": ".jpg", "matroska": ".mkv"}.get(kind, "." + kind))

@@ -29,6 +29,7 @@ from .events import AuditEvent, canonical_json
 GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
 _MAC_DOMAIN = b"synthmark/audit-log-mac/v1"
+_HEAD_DOMAIN = b"synthmark/audit-head/v1\x00"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,15 @@ def record_mac(log_mac_key: bytes, hash_hex: str) -> str:
     return hmac.new(log_mac_key, bytes.fromhex(hash_hex), hashlib.sha256).hexdigest()
 
 
+def head_marker(rec: AuditRecord, log_mac_key: bytes | None) -> str:
+    """The store's head marker (seq and hash of the newest record), MAC'd apart from the record
+    itself when the log is signed, so truncating the newest records is caught by ``verify``."""
+    d = {"seq": rec.seq, "hash": rec.hash}
+    if log_mac_key is not None:
+        d["mac"] = hmac.new(log_mac_key, _HEAD_DOMAIN + canonical_json(d), hashlib.sha256).hexdigest()
+    return canonical_json(d).decode("ascii")
+
+
 def build_record(
     seq: int, kind: str, event_id: str, event_time: str, recorded_at: str, body: dict, prev_hash: str,
     log_mac_key: bytes | None,
@@ -137,14 +147,24 @@ class VerifyResult:
 
 def verify_rows(
     rows: Iterable[AuditRecord], anchors: Iterable[AuditRecord] = (), log_mac_key: bytes | None = None,
-    signed: bool = False,
+    signed: bool = False, head: str | None = None,
 ) -> VerifyResult:
     """Walk ``rows`` (in seq order) and name the first altered, deleted or moved record.
 
     ``anchors``: every anchor record currently stored (read before the walk; each is also checked
     when the walk reaches it). ``signed``: the log was created with a key, so every record must
-    carry a MAC (checked when ``log_mac_key`` is given).
+    carry a MAC (checked when ``log_mac_key`` is given). ``head``: the store's head marker read
+    before the walk; the walk must reach that record with that hash (else the newest were deleted).
     """
+    head_seq = head_hash = None
+    if head is not None:
+        try:
+            hd = json.loads(head)
+            head_seq, head_hash = int(hd["seq"]), str(hd["hash"])
+            head_mac = hd.get("mac")
+        except (ValueError, KeyError, TypeError):
+            return VerifyResult(ok=False, reason="the store's head marker is malformed (altered)")
+    head_seen = False
     anchor_stmt: dict[int, tuple[str, int]] = {}
     for a in anchors:
         try:
@@ -212,10 +232,28 @@ def verify_rows(
             n_anchors += 1
             if rec.seq == pending_anchor:
                 pending_anchor = None
+        if rec.seq == head_seq:
+            if rec.hash != head_hash:
+                return broken(rec, rec.seq, "hash differs from the store's head marker (altered or replaced)")
+            head_seen = True
         prev_hash = rec.hash
         last = rec.seq
         expect_seq = rec.seq + 1
         count += 1
+    if head_seq is not None and not head_seen:
+        missing = f"seq {head_seq}" if last is None or head_seq == last + 1 else f"seq {(last or 0) + 1}..{head_seq}"
+        return VerifyResult(
+            ok=False, records=count, first_seq=first, last_seq=last, head_hash=prev_hash,
+            macs_checked=log_mac_key is not None, bad_seq=(last or 0) + 1,
+            reason=f"the newest record(s) {missing} are missing (deleted); the store's head marker names seq {head_seq}",
+        )
+    if head_seq is not None and log_mac_key is not None:
+        want = json.loads(head_marker(AuditRecord(head_seq, "", "", "", "", "", "", head_hash), log_mac_key))["mac"]
+        if head_mac is None or not hmac.compare_digest(want, str(head_mac)):
+            return VerifyResult(
+                ok=False, records=count, first_seq=first, last_seq=last, head_hash=prev_hash, macs_checked=True,
+                bad_seq=head_seq, reason="the store's head marker does not verify with the log key (altered)",
+            )
     if pending_anchor is not None:
         return VerifyResult(
             ok=False, records=count, first_seq=first, last_seq=last, head_hash=prev_hash,

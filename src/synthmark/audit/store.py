@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from typing import IO, Iterator
 
 from ..errors import AuditError, InvalidArgumentError, InvalidTypeError
-from .chain import GENESIS_HASH, AuditRecord, VerifyResult, build_record, iter_pages, mac_key, verify_rows
+from .chain import GENESIS_HASH, AuditRecord, VerifyResult, build_record, head_marker, iter_pages, mac_key, verify_rows
 from .events import AuditEvent, utc_timestamp
 
 DEFAULT_STORE = "./synthmark-audit.db"
@@ -71,10 +71,15 @@ class _Backend:
         r = cur.fetchone()
         return (0, GENESIS_HASH) if r is None else (int(r[0]), r[1])
 
-    def insert(self, cur, rec: AuditRecord) -> None:
+    def insert(self, cur, rec: AuditRecord, head: str) -> None:
+        """Insert ``rec`` and move the head marker to it (same transaction)."""
         cur.execute(
             self.q(f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             (rec.seq, rec.kind, rec.event_id, rec.event_time, rec.recorded_at, rec.body, rec.prev_hash, rec.hash, rec.mac),
+        )
+        cur.execute(
+            self.q(f"INSERT INTO {_META} (k, v) VALUES ('head', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v"),
+            (head,),
         )
 
     def page(self, after: int, limit: int, kind: str | None = None) -> list[AuditRecord]:
@@ -243,6 +248,10 @@ class _PgBackend(_Backend):
 
     def write_txn(self):
         return _PgTxn(self)
+
+    def insert(self, cur, rec: AuditRecord, head: str) -> None:
+        with self.conn.pipeline():  # both statements in one round trip
+            super().insert(cur, rec, head)
 
     def reconnect(self):
         _abandoned.append(self.conn)
@@ -449,7 +458,7 @@ class AuditLog:
                     seq + 1, "event", event.event_id, event.time_utc, utc_timestamp(), body, prev, self._mac_key
                 )
                 try:
-                    b.insert(cur, rec)
+                    b.insert(cur, rec, head_marker(rec, self._mac_key))
                 except Exception as exc:
                     if "unique" in str(exc).lower() and "event_id" in str(exc).lower():
                         raise AuditError(f"audit event {event.event_id} is already recorded") from None
@@ -502,7 +511,7 @@ class AuditLog:
                     head_seq + 1, "anchor", f"anchor-{head_seq + 1}-{recorded}", recorded, recorded, stmt,
                     head_hash, self._mac_key,
                 )
-                b.insert(cur, anchor)
+                b.insert(cur, anchor, head_marker(anchor, self._mac_key))
             return PurgeResult(purged, through, anchor)
 
     # ----------------------------------------------------------------------------------------- reads
@@ -543,8 +552,10 @@ class AuditLog:
             if signed_by is not None and signed_by != key.id:
                 raise AuditError(f"audit store {self._shown} is signed with key id {signed_by}, not {key.id}")
             mk = mac_key(key.secret_bytes())
+        with self._lock:
+            head = self._backend().meta().get("head")  # read first: appends during the walk only add after it
         anchors = list(iter_pages(lambda a, n: self._page(a, n, "anchor")))
-        return verify_rows(iter_pages(self._page), anchors, mk, signed=self._signed)
+        return verify_rows(iter_pages(self._page), anchors, mk, signed=self._signed, head=head)
 
     def export(self, fp: IO[str], since=None, until=None, format: str = "jsonl") -> int:
         """Write records to a text stream as JSON lines or CSV; returns the number written."""
