@@ -233,3 +233,31 @@ def test_user_font_file(tmp_path):
     assert out.any()
     with pytest.raises(InvalidArgumentError, match="no such font"):
         sm.VisibleLabel(font=str(tmp_path / "missing.ttf"))
+
+
+@pytest.mark.parametrize("h,w,x,y", [(37, 53, 3, 4), (37, 53, -5, 30), (40, 41, 30, -7), (9, 9, 0, 0), (64, 100, 1, 1)])
+def test_core_blend_matches_numpy_reference_bit_for_bit(h, w, x, y):
+    from label_reference import composite_packed as ref_packed, composite_yuv420p as ref_yuv
+
+    rng = np.random.default_rng(h * w + x)
+    text = rng.integers(0, 256, (17, 23), dtype=np.uint8)
+    box = rng.integers(0, 256, (17, 23), dtype=np.uint8)
+    frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    a, b = frame.copy(), frame.copy()
+    _core.composite_packed(a, text, box, x, y, [250, 10, 128], [5, 200, 60])
+    ref_packed(b, text, box, x, y, [250, 10, 128], [5, 200, 60])
+    np.testing.assert_array_equal(a, b)
+    planes = [rng.integers(0, 256, s, dtype=np.uint8) for s in ((h, w), ((h + 1) // 2, (w + 1) // 2), ((h + 1) // 2, (w + 1) // 2))]
+    mine = [p.copy() for p in planes]
+    ref = [p.copy() for p in planes]
+    _core.composite_yuv420p(*mine, text, box, x, y, [235, 100, 200], [16, 128, 128])
+    ref_yuv(*ref, text, box, x, y, [235, 100, 200], [16, 128, 128])
+    for m, r in zip(mine, ref):
+        np.testing.assert_array_equal(m, r)
+    # NV12 = YUV420P with U and V interleaved
+    uv = np.ascontiguousarray(np.stack(planes[1:], axis=2))
+    y2 = planes[0].copy()
+    _core.composite_nv12(y2, uv, text, box, x, y, [235, 100, 200], [16, 128, 128])
+    np.testing.assert_array_equal(y2, ref[0])
+    np.testing.assert_array_equal(uv[..., 0], ref[1])
+    np.testing.assert_array_equal(uv[..., 1], ref[2])
