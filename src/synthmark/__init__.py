@@ -14,6 +14,7 @@ from .metadata import AigcRecord, read_record, write_record
 from .pipeline import Report, inspect_file, label_file, platform_label
 from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
 from .watermark.video import VideoDetector, VideoWatermarker, detect_frames, watermark_frames
+from .watermark.audio import AudioWatermarker, detect_audio, watermark_audio  # audio watermark
 
 __version__ = "0.1.0"
 
@@ -41,4 +42,7 @@ __all__ = [
     "read_record",
     "write_record",
     "__version__",
+    "AudioWatermarker",
+    "detect_audio",
+    "watermark_audio",
 ]

@@ -162,8 +162,8 @@ class _AudioChain:
 
     def _mark(self, x: np.ndarray) -> np.ndarray:
         if self.wm is not None and x.shape[-1]:
-            out = self.wm.process(x)
-            return x if out is None else out
+            out = self.wm.process(x.T)  # the audio API takes (n, channels); this chain is (channels, n)
+            return x if out is None else out.reshape(out.shape[0], self.channels).T
         return x
 
     def _apply_head(self) -> np.ndarray:
@@ -191,7 +191,7 @@ class _AudioChain:
         if self.wm is not None:
             tail = self.wm.flush()
             if tail is not None:
-                parts.append(tail)
+                parts.append(tail.reshape(tail.shape[0], self.channels).T)
         parts = [p for p in parts if p.shape[-1]]
         return np.concatenate(parts, axis=1) if parts else np.zeros((self.channels, 0), np.float32)
 
@@ -457,7 +457,7 @@ def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60
                 got = read_audio(path, max_seconds)
                 if got is not None:
                     samples, rate = got
-                    report.detections["audio"] = detect_audio(samples, rate, key=key)
+                    report.detections["audio"] = detect_audio(samples.T, rate, key=key)  # (n, channels)
         found = [d for d in report.detections.values() if d.found and d.payload is not None]
         report.payload = found[0].payload if found else None
         if report.record is not None:

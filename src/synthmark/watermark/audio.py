@@ -1,0 +1,544 @@
+"""Keyed, imperceptible, codec-robust audio watermark carrying a 64-bit payload.
+
+How it works (details in ``_audio_kernels``):
+
+* The mark lives in 312-3437 Hz, computed at an internal rate of 16 kHz, so it survives 8 kHz
+  telephony, 16 kHz resampling and MP3/AAC/Opus. The input is never resampled: each channel is
+  analysed at 16 kHz, the mark (a time-varying gain of +/- a few percent per band and frame, i.e.
+  shaped by the signal's own spectrum: nothing is added to digital silence) is computed there,
+  interpolated back to the input rate and added.
+* Each projection of NP tiles (band x frame) carries one bit by spread-transform dither modulation on
+  log-energies, which rejects host interference (plain spread spectrum cannot carry 64 bits in 10 s at
+  35 dB SNR). Bits are a keyed interleave of the 64-bit payload + CRC-32 convolutional codeword
+  (K=15, soft Viterbi, from ``synthmark._core``) and of keyed sync bits; the pattern repeats with a
+  period of ``PERIOD_SECONDS`` so any window at least that long holds every coded bit.
+* Detection searches the frame phase (coarse 4 ms then fine 0.5 ms) and the position in the period
+  with half of the sync bits (SEARCH set). The other half (TEST set) is never looked at during the
+  search; at the chosen offset  z = sum(x_i s_i) / sqrt(sum x_i^2)  where s_i are the keyed signs.
+  Under H0 (unmarked audio, other key) this is a Rademacher sum: mean 0, variance 1, sub-Gaussian,
+  so ``false_alarm = norm.sf(z)`` (times the number of speed hypotheses tried) is calibrated.
+  If not found at speed 1, playback speeds 0.98..1.02 are searched (resampling-type speed change).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import scipy.fft
+import scipy.signal
+import scipy.stats
+
+from .. import _checks
+from ..detection import Detection
+from ..errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError
+from ..keys import Key
+from . import _audio_kernels as K
+
+FS_INT = 16000
+SUPPORTED_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+GF = 2  # frames per group
+NP = 6  # tiles per projection (even: signs are balanced, so gain changes cancel)
+PP = (GF * K.N_BANDS) // NP  # projections per group
+SYNC_FRACTION = 0.40
+STEP = 0.36  # STDM lattice step (natural-log energy units); sets the SNR (~36 dB in band)
+KAPPA = 0.7  # about the share of a frame's gain change that the analysis window of that frame sees
+ITERS = 1  # re-analysis + correction passes per group (embedding precision)
+DEFAULT_THRESHOLD = 1e-9
+SPEEDS = tuple(1.0 + 0.0025 * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8))
+MIN_DETECT_SECONDS = 1.0
+COARSE_STEP = 64
+FINE_STEP = 8
+_WINDOW = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(K.N) / K.N))  # periodic sqrt-Hann
+_REV, _TWR, _TWI = K.fft_tables(K.N)
+
+
+def _core():
+    from .. import _core
+
+    return _core
+
+
+def _payload_code():
+    return _core().PayloadCode(payload_bits=64, crc_bits=32, constraint_length=15, rate_inverse=4)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    pg: int
+    tile_of: np.ndarray
+    usign: np.ndarray
+    dither: np.ndarray
+    role: np.ndarray
+    sync_sign: np.ndarray
+    sync_bits: np.ndarray
+    sync_search: np.ndarray
+    sync_test: np.ndarray
+    n_coded: int
+
+    @property
+    def period_frames(self) -> int:
+        return self.pg * GF
+
+    @property
+    def period_seconds(self) -> float:
+        return self.pg * GF * K.H / FS_INT
+
+
+def _layout(key: Key, n_coded: int) -> _Layout:
+    streams = _core().KeyedStreams(key.secret_bytes())
+    slots_needed = math.ceil(n_coded / (1.0 - SYNC_FRACTION))
+    pg = math.ceil(slots_needed / PP)
+    n_slots = pg * PP
+    n_sync = n_slots - n_coded
+    ntile = GF * K.N_BANDS
+    u = np.empty(pg * ntile, np.float32)
+    streams.fill_uniform("audio/tiles", u)
+    tile_of = np.argsort(u.reshape(pg, ntile), axis=1, kind="stable")[:, : PP * NP].astype(np.int64)
+    half = np.empty(pg * PP * (NP // 2), np.float32)
+    streams.fill_signs("audio/spread", half)
+    half = half.reshape(pg, PP, NP // 2).astype(np.float64)
+    usign = np.concatenate([half, -half], axis=2).reshape(pg, PP * NP)
+    dither = np.empty(n_slots, np.float32)
+    streams.fill_uniform("audio/dither", dither)
+    dither = (dither.astype(np.float64) * STEP).reshape(pg, PP)
+    order = np.asarray(streams.permutation("audio/roles", n_slots), dtype=np.int64)
+    role = np.empty(n_slots, np.int64)
+    idx = np.arange(n_slots)
+    role[order] = np.where(idx < n_coded, idx, -1 - (idx - n_coded))
+    sync_sign = np.empty(n_sync, np.float32)
+    streams.fill_signs("audio/sync", sync_sign)
+    sync_sign = sync_sign.astype(np.float64)
+    sel = np.empty(n_sync, np.float32)
+    streams.fill_uniform("audio/sync-split", sel)
+    test = np.zeros(n_sync, np.bool_)
+    test[np.argsort(sel, kind="stable")[: n_sync // 2]] = True
+    return _Layout(pg, tile_of, usign, dither, role.reshape(pg, PP), sync_sign,
+                   (sync_sign > 0).astype(np.int64), ~test, test, n_coded)
+
+
+# ------------------------------------------------------------------------------------------------
+# resampling filters (fs <-> 16 kHz); the mark only occupies <= 3.5 kHz so the filters are short
+# ------------------------------------------------------------------------------------------------
+_FILTERS: dict = {}
+
+
+def _filter(fs: int):
+    if fs not in _FILTERS:
+        g = math.gcd(fs, FS_INT)
+        up, down = FS_INT // g, fs // g  # fs -> FS_INT
+        if up == down == 1:
+            _FILTERS[fs] = (1, 1, np.ones(1))
+            return _FILTERS[fs]
+        fs_hi = fs * up
+        passband = 3600.0
+        stop = min(fs, FS_INT) - passband
+        numtaps, beta = scipy.signal.kaiserord(60.0, (stop - passband) / (fs_hi / 2))
+        numtaps |= 1
+        h = scipy.signal.firwin(numtaps, (passband + stop) / 2, window=("kaiser", beta), fs=fs_hi)
+        _FILTERS[fs] = (up, down, h.astype(np.float64))
+    return _FILTERS[fs]
+
+
+# ------------------------------------------------------------------------------------------------
+# input checks
+# ------------------------------------------------------------------------------------------------
+def _check_rate(sample_rate) -> int:
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)):
+        raise InvalidTypeError(f"sample_rate: expected an int, got {type(sample_rate).__name__}")
+    if int(sample_rate) not in SUPPORTED_RATES:
+        raise InvalidArgumentError(f"sample_rate: expected one of {SUPPORTED_RATES}, got {sample_rate}")
+    return int(sample_rate)
+
+
+def _check_key(key) -> Key:
+    if not isinstance(key, Key):
+        raise InvalidTypeError(f"key: expected synthmark.Key, got {type(key).__name__}")
+    return key
+
+
+def _from_av(frame):
+    """av.AudioFrame -> (samples (n, ch) array, rate, rebuild callable)."""
+    import av
+
+    fmt = frame.format.name
+    if fmt not in ("s16", "s16p", "flt", "fltp"):
+        raise InvalidTypeError(f"samples: av.AudioFrame format must be s16, s16p, flt or fltp, got {fmt}")
+    arr = frame.to_ndarray()
+    ch = len(frame.layout.channels)
+    arr = arr.T.copy() if frame.format.is_planar else arr.reshape(-1, ch)
+    layout = frame.layout.name
+
+    def rebuild(out):
+        data = out.T if frame.format.is_planar else out.reshape(1, -1)
+        new = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format=fmt, layout=layout)
+        new.sample_rate = frame.sample_rate
+        new.pts = frame.pts
+        if frame.time_base is not None:
+            new.time_base = frame.time_base
+        return new
+
+    return arr, frame.sample_rate, rebuild
+
+
+def _check_samples(samples, name="samples") -> np.ndarray:
+    arr = _checks.check_array(samples, name, dtypes=(np.float32, np.int16), ndims=(1, 2))
+    if arr.shape[0] == 0 or (arr.ndim == 2 and arr.shape[1] == 0):
+        raise InvalidArgumentError(f"{name}: expected a non-empty array, got shape {arr.shape}")
+    if arr.ndim == 2 and arr.shape[1] > 8:
+        raise InvalidArgumentError(f"{name}: expected (n,) or (n, channels) with channels <= 8, got {arr.shape}")
+    if arr.dtype == np.float32 and not np.isfinite(arr).all():
+        raise InvalidArgumentError(f"{name}: contains NaN or infinite samples")
+    return arr
+
+
+def _to_float(arr: np.ndarray) -> np.ndarray:
+    """(n,) or (n, C) float32/int16 -> (C, n) float64 in [-1, 1] scale."""
+    x = arr.astype(np.float64)
+    if arr.dtype == np.int16:
+        x *= 1.0 / 32768.0
+    return x.reshape(x.shape[0], 1 if x.ndim == 1 else x.shape[1]).T
+
+
+def _from_float(y: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """(C, n) float64 -> the dtype and shape of ``like``."""
+    y = y.T
+    if like.dtype == np.int16:
+        out = np.clip(np.rint(y * 32768.0), -32768, 32767).astype(np.int16)
+    else:
+        out = y.astype(np.float32)
+    return out.reshape((-1,) + like.shape[1:])
+
+
+# ------------------------------------------------------------------------------------------------
+# embedding engine (streaming; the one-shot function is the same engine fed once)
+# ------------------------------------------------------------------------------------------------
+class _Engine:
+    def __init__(self, layout: _Layout, bits: np.ndarray, fs: int, channels: int):
+        self.lay = layout
+        self.bits = bits.astype(np.int64)
+        self.fs = fs
+        self.C = channels
+        up, down, h = _filter(fs)
+        self.u1, self.d1, self.h1 = up, down, h * up  # fs -> 16 kHz
+        self.u2, self.d2, self.h2 = down, up, h * down  # 16 kHz -> fs
+        self.c = (len(h) - 1) // 2
+        hop_s = Fraction(fs, FS_INT)
+        lat = Fraction(self.c, self.u1) + Fraction(self.c, self.u2) + (1 + (2 * GF - 1) * K.H + K.N) * hop_s
+        self.latency = math.ceil(lat) + 2
+        self.x = np.zeros((channels, 0))  # raw input, absolute [x_base, n_in)
+        self.x_base = 0
+        self.n_in = 0
+        self.sig = np.zeros((channels, 0))  # 16 kHz input, absolute [sig_base, n_int)
+        self.sig_base = 0
+        self.n_int = 0
+        self.mark = np.zeros((channels, 0))  # 16 kHz mark accumulator, absolute [mark_base, ...)
+        self.mark_base = 0
+        self.g_next = 0
+        self.mfs = np.zeros((channels, 0))  # mark at fs, absolute [mfs_base, n_mfs)
+        self.mfs_base = 0
+        self.n_mfs = 0
+        self.n_out = 0
+        self.limit = None  # set by flush: total output samples
+
+    def _resample(self, src, src_base, h, up, down, m0, count):
+        out = np.empty((self.C, count))
+        for ch in range(self.C):
+            K.poly_resample(src[ch], src_base, h, up, down, self.c, m0, count, out[ch])
+        return out
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """x: (C, n) float64. Returns the marked (C, m) samples that are final."""
+        C = self.C
+        self.x = np.concatenate([self.x, x], axis=1)
+        self.n_in += x.shape[1]
+        # 1. fs -> 16 kHz: internal sample m needs input up to (m*d1 + c)//u1
+        n_int = (self.n_in * self.u1 - 1 - self.c) // self.d1 + 1
+        if n_int > self.n_int:
+            new = self._resample(self.x, self.x_base, self.h1, self.u1, self.d1, self.n_int, n_int - self.n_int)
+            self.sig = np.concatenate([self.sig, new], axis=1)
+            self.n_int = n_int
+        # 2. groups whose frames are complete
+        span = (GF - 1) * K.H + K.N
+        g_end = (self.n_int - span) // (GF * K.H) + 1 if self.n_int >= span else 0
+        if g_end > self.g_next:
+            need = (g_end - 1) * GF * K.H + span - self.mark_base
+            if self.mark.shape[1] < need:
+                self.mark = np.concatenate([self.mark, np.zeros((C, need - self.mark.shape[1]))], axis=1)
+            lay = self.lay
+            K.embed_groups(self.sig, self.sig_base, self.g_next, g_end - self.g_next, GF, NP, lay.tile_of,
+                           lay.usign, lay.dither, lay.role, self.bits, lay.sync_bits, STEP, KAPPA, ITERS, _WINDOW,
+                           _REV, _TWR, _TWI, self.mark, self.mark_base)
+            self.g_next = g_end
+        final_int = self.g_next * GF * K.H
+        # 3. 16 kHz mark -> fs
+        n_mfs = (final_int * self.u2 - 1 - self.c) // self.d2 + 1 if final_int > 0 else 0
+        if n_mfs > self.n_mfs:
+            new = self._resample(self.mark, self.mark_base, self.h2, self.u2, self.d2, self.n_mfs, n_mfs - self.n_mfs)
+            self.mfs = np.concatenate([self.mfs, new], axis=1)
+            self.n_mfs = n_mfs
+        # 4. output with constant latency
+        target = self.n_in - self.latency if self.limit is None else self.limit
+        target = max(self.n_out, min(target, self.limit if self.limit is not None else target))
+        assert self.n_mfs >= target, "latency bound violated"
+        a, b = self.n_out - self.x_base, target - self.x_base
+        y = self.x[:, a:b] + self.mfs[:, self.n_out - self.mfs_base: target - self.mfs_base]
+        self.n_out = target
+        # 5. trim history
+        keep_x = min(self.n_out, (self.n_int * self.d1 + self.c - len(self.h1) + self.u1) // self.u1)
+        keep_x = max(keep_x, self.x_base)
+        self.x = self.x[:, keep_x - self.x_base:]
+        self.x_base = keep_x
+        keep_s = max(self.sig_base, self.g_next * GF * K.H)
+        self.sig = self.sig[:, keep_s - self.sig_base:]
+        self.sig_base = keep_s
+        keep_m = (self.n_mfs * self.d2 + self.c - len(self.h2) + self.u2) // self.u2
+        keep_m = max(self.mark_base, min(keep_m, final_int))
+        self.mark = self.mark[:, keep_m - self.mark_base:]
+        self.mark_base = keep_m
+        keep_f = max(self.mfs_base, self.n_out)
+        self.mfs = self.mfs[:, keep_f - self.mfs_base:]
+        self.mfs_base = keep_f
+        return y
+
+    def flush(self) -> np.ndarray:
+        self.limit = self.n_in
+        pad = self.latency + 2 * (GF * K.H + K.N) * self.fs // FS_INT + 16
+        return self.process(np.zeros((self.C, pad)))
+
+
+def _coded_bits(payload: int) -> np.ndarray:
+    return np.asarray(_payload_code().encode(payload), dtype=np.int64)
+
+
+# ------------------------------------------------------------------------------------------------
+# public API
+# ------------------------------------------------------------------------------------------------
+class AudioWatermarker:
+    """Streaming audio watermarker: ``process(chunk)`` returns marked audio, ``flush()`` the rest.
+
+    Chunks may have any length (including 0) and must all have the dtype of the first chunk
+    (float32 or int16) and shape (n,) or (n, channels). The output is delayed by a constant
+    ``latency`` samples (about 0.17 s at every supported rate: two 32 ms analysis hops, a 64 ms
+    frame, plus the resampling filters): after ``process`` has received T samples in total it has
+    returned exactly max(0, T - latency). ``flush()`` returns the remaining samples. The
+    concatenated output is bit-identical to ``watermark_audio`` of the concatenated input.
+    """
+
+    def __init__(self, key: Key, payload: int, sample_rate: int, channels: int = 1):
+        _check_key(key)
+        payload = _checks.check_payload(payload)
+        fs = _check_rate(sample_rate)
+        if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or not 1 <= channels <= 8:
+            raise InvalidArgumentError(f"channels: expected an int in [1, 8], got {channels!r}")
+        bits = _coded_bits(payload)
+        self._engine = _Engine(_layout(key, len(bits)), bits, fs, int(channels))
+        self.sample_rate = fs
+        self.channels = int(channels)
+        self.latency = self._engine.latency
+        self._like = None
+        self._done = False
+
+    def _take(self, chunk):
+        rebuild = None
+        if not isinstance(chunk, np.ndarray) and type(chunk).__name__ == "AudioFrame":
+            chunk, rate, rebuild = _from_av(chunk)
+            if rate != self.sample_rate:
+                raise InvalidArgumentError(f"chunk: sample rate {rate} != {self.sample_rate}")
+        arr = _checks.check_array(chunk, "chunk", dtypes=(np.float32, np.int16), ndims=(1, 2))
+        ch = 1 if arr.ndim == 1 else arr.shape[1]
+        if ch != self.channels:
+            raise InvalidArgumentError(f"chunk: expected {self.channels} channel(s), got shape {arr.shape}")
+        if self._like is None:
+            self._like = arr[:0]
+        elif arr.dtype != self._like.dtype or arr.ndim != self._like.ndim:
+            raise InvalidTypeError(f"chunk: expected {self._like.dtype} {self._like.ndim}-D like the first chunk, "
+                                   f"got {arr.dtype} {arr.ndim}-D")
+        if arr.dtype == np.float32 and not np.isfinite(arr).all():
+            raise InvalidArgumentError("chunk: contains NaN or infinite samples")
+        return arr, rebuild
+
+    def process(self, chunk):
+        """Mark one chunk; returns the marked samples that are ready (same dtype, fewer rows)."""
+        if self._done:
+            raise InvalidArgumentError("process: the watermarker was flushed; create a new one")
+        arr, rebuild = self._take(chunk)
+        out = _from_float(self._engine.process(_to_float(arr)), self._like)
+        return rebuild(out) if rebuild is not None else out
+
+    def flush(self):
+        """Return the last ``latency`` samples (marked). The watermarker cannot be used afterwards."""
+        if self._done:
+            raise InvalidArgumentError("flush: already flushed")
+        self._done = True
+        like = self._like if self._like is not None else np.zeros((0,) if self.channels == 1 else (0, self.channels),
+                                                                 np.float32)
+        return _from_float(self._engine.flush(), like)
+
+
+def watermark_audio(samples, sample_rate: int | None = None, *, key: Key, payload: int):
+    """Embed ``payload`` (64-bit int) under ``key``; returns audio of the same shape and dtype.
+
+    ``samples``: float32 (full scale +/-1) or int16, shape (n,) or (n, channels); or an
+    ``av.AudioFrame`` (s16/s16p/flt/fltp), in which case a new AudioFrame is returned.
+    """
+    _check_key(key)
+    payload = _checks.check_payload(payload)
+    rebuild = None
+    if not isinstance(samples, np.ndarray) and type(samples).__name__ == "AudioFrame":
+        samples, rate, rebuild = _from_av(samples)
+        sample_rate = rate if sample_rate is None else sample_rate
+    fs = _check_rate(sample_rate)
+    arr = _check_samples(samples)
+    if arr.shape[0] < K.N * fs // FS_INT:
+        raise FrameTooSmallError(f"samples: need at least {K.N * fs // FS_INT} samples (64 ms) to carry a mark, "
+                                 f"got {arr.shape[0]}")
+    bits = _coded_bits(payload)
+    ch = 1 if arr.ndim == 1 else arr.shape[1]
+    eng = _Engine(_layout(key, len(bits)), bits, fs, ch)
+    x = _to_float(arr)
+    y = np.concatenate([eng.process(x), eng.flush()], axis=1)
+    out = _from_float(y, arr)
+    return rebuild(out) if rebuild is not None else out
+
+
+# ------------------------------------------------------------------------------------------------
+# detection
+# ------------------------------------------------------------------------------------------------
+def _to_internal(arr: np.ndarray, fs: int) -> np.ndarray:
+    x = _to_float(arr).mean(axis=0)
+    up, down, _ = _filter(fs)
+    if up == down == 1:
+        return x
+    return scipy.signal.resample_poly(x, up, down)
+
+
+def _logE_at(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    frames = x[starts[:, None] + np.arange(K.N)[None, :]] * _WINDOW
+    spec = scipy.fft.rfft(frames, axis=1, workers=1)
+    out = np.empty((len(starts), K.N_BANDS))
+    K.band_logE(np.ascontiguousarray(spec.real), np.ascontiguousarray(spec.imag), out)
+    return out
+
+
+def _floor_logE(x: np.ndarray) -> float:
+    return K.SILENT + 1.0
+
+
+def _search(x: np.ndarray, lay: _Layout):
+    """Best (phase, k, search score) over frame phases and period positions."""
+    L = len(x)
+    nfr_max = (L - K.N) // K.H + 1
+    floor = _floor_logE(x)
+    PF = lay.period_frames
+    num = np.empty(PF)
+    den = np.empty(PF)
+    best = (-np.inf, 0, 0)
+    rows_per_hop = K.H // COARSE_STEP
+    starts = np.arange(0, L - K.N + 1, COARSE_STEP)
+    logE = _logE_at(x, starts)
+    for i in range(rows_per_hop):
+        nfr = (len(starts) - 1 - i) // rows_per_hop + 1
+        K.sync_scores(logE, i, rows_per_hop, nfr, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role,
+                      lay.sync_sign, lay.sync_search, STEP, floor, num, den)
+        sc = num / np.sqrt(np.maximum(den, 1e-12))
+        k = int(np.argmax(sc))
+        if sc[k] > best[0]:
+            best = (sc[k], i * COARSE_STEP, k)
+    _, phase0, k0 = best
+    best = (-np.inf, phase0, k0)
+    for d in range(-COARSE_STEP + FINE_STEP, COARSE_STEP, FINE_STEP):
+        ph = phase0 + d
+        kk = k0
+        if ph < 0:
+            ph += K.H
+            kk = (k0 + 1) % PF
+        elif ph >= K.H:
+            ph -= K.H
+            kk = (k0 - 1) % PF
+        nfr = (L - K.N - ph) // K.H + 1
+        if nfr < GF:
+            continue
+        lg = _logE_at(x, ph + K.H * np.arange(nfr))
+        ks = np.array([(kk + o) % PF for o in (-1, 0, 1)])
+        K.sync_scores(lg, 0, 1, nfr, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role, lay.sync_sign,
+                      lay.sync_search, STEP, floor, num, den)
+        sc = num[ks] / np.sqrt(np.maximum(den[ks], 1e-12))
+        j = int(np.argmax(sc))
+        if sc[j] > best[0]:
+            best = (sc[j], ph, int(ks[j]))
+    del nfr_max
+    return best
+
+
+def _decode_at(x, lay: _Layout, phase: int, k: int):
+    L = len(x)
+    nfr = (L - K.N - phase) // K.H + 1
+    logE = _logE_at(x, phase + K.H * np.arange(nfr))
+    acc = np.zeros(lay.n_coded)
+    cnt = np.zeros(lay.n_coded, np.int64)
+    sync_x = np.zeros(len(lay.sync_sign))
+    K.soft_projections(logE, nfr, k, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role, STEP,
+                       _floor_logE(x), lay.n_coded, len(sync_x), acc, cnt, sync_x)
+    t = lay.sync_test
+    den = float(np.sum(sync_x[t] ** 2))
+    z = float(np.sum(sync_x[t] * lay.sync_sign[t]) / math.sqrt(den)) if den > 0 else 0.0
+    return z, acc, cnt
+
+
+def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
+                 threshold: float = DEFAULT_THRESHOLD, search_speed: bool = True) -> Detection:
+    """Look for ``key``'s watermark in any excerpt (any start offset) of marked audio.
+
+    Returns Detection(found, payload, false_alarm, score, details) with details
+    ``offset_seconds`` (where the first whole analysis frame of the pattern starts in the excerpt,
+    modulo the period), ``speed``, ``z`` and ``coverage`` (share of coded bits seen).
+    """
+    _check_key(key)
+    if not isinstance(samples, np.ndarray) and type(samples).__name__ == "AudioFrame":
+        samples, rate, _ = _from_av(samples)
+        sample_rate = rate if sample_rate is None else sample_rate
+    fs = _check_rate(sample_rate)
+    arr = _check_samples(samples)
+    if not (isinstance(threshold, float) and 0.0 < threshold < 1.0):
+        raise InvalidArgumentError(f"threshold: expected a float in (0, 1), got {threshold!r}")
+    if arr.shape[0] < MIN_DETECT_SECONDS * fs:
+        raise FrameTooSmallError(f"samples: need at least {MIN_DETECT_SECONDS:g} s to detect a mark, "
+                                 f"got {arr.shape[0] / fs:.3f} s")
+    code = _payload_code()
+    lay = _layout(key, code.coded_bits)
+    x0 = _to_internal(arr, fs)
+    speeds = (1.0,) + (SPEEDS if search_speed else ())
+    best = None
+    for n_tried, speed in enumerate(speeds, start=1):
+        if speed == 1.0:
+            x = x0
+        else:
+            fr = Fraction(speed).limit_denominator(400)
+            x = scipy.signal.resample_poly(x0, fr.numerator, fr.denominator)
+        _, phase, k = _search(x, lay)
+        z, acc, cnt = _decode_at(x, lay, phase, k)
+        fa = min(1.0, float(scipy.stats.norm.sf(z)) * n_tried)
+        cand = (fa, z, speed, phase, k, acc, cnt)
+        if best is None or fa < best[0]:
+            best = cand
+        if fa < threshold:
+            break
+    fa, z, speed, phase, k, acc, cnt = best
+    payload = None
+    score = 0.0
+    coverage = float(np.mean(cnt > 0))
+    if coverage > 0.5:
+        crc_ok, value, score = code.decode(acc.astype(np.float32))
+        if crc_ok:
+            payload = int(value)
+            fa_crc = min(1.0, 2.0 ** -32 * n_tried)
+            fa = min(1.0, 2.0 * min(fa, fa_crc))
+    found = fa < threshold
+    # where, in the excerpt, period frame 0 starts (first occurrence at or after the excerpt start)
+    start_frame = (-k) % lay.period_frames
+    offset = (phase + start_frame * K.H) / FS_INT / speed
+    return Detection(found=found, payload=payload if found else None, false_alarm=fa, score=float(score),
+                     details={"offset_seconds": offset, "speed": speed, "z": z, "coverage": coverage})
