@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import warnings
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -50,7 +51,7 @@ def sources(tmp_path_factory):
     out["wm_vp9_opus.webm"] = samples.make_clip(d / "wm_vp9_opus.webm", seconds=1.2, width=480, height=360,
                                                 vcodec="libvpx-vp9", acodec="libopus")
     for name, codec in SOUNDS.items():
-        out[name] = samples.make_audio(d / name, codec=codec, seconds=1.5)
+        out[name] = samples.make_audio(d / name, codec=codec, seconds=5.5)  # the audio payload needs ~5 s
     return out
 
 
@@ -110,6 +111,10 @@ def test_label_then_inspect_round_trip(name, sources, key, tmp_path):
     if sa:
         assert "audible prompt" in report.applied
         assert tone_ratio(src, dst, 800.0) > 3  # the 800 Hz rhythm prompt in the first second
+        assert "audio watermark" in report.applied
+        d = info.detections.get("audio")
+        if da >= 5.0:  # shorter clips are too short to carry the whole audio payload period
+            assert d.found and d.payload == report.payload and d.false_alarm < 1e-9, d
 
 
 def _first_gray(path):
@@ -335,14 +340,18 @@ def plain_transcode(src, dst, vcodec="libx264", acodec="aac", crf="23"):
         if inp.streams.audio:
             ia = inp.streams.audio[0]
             oa = out.add_stream(acodec, rate=ia.codec_context.sample_rate)
-            oa.layout = ia.codec_context.layout.name
+            oa.layout = "stereo" if ia.codec_context.layout.nb_channels == 2 else "mono"
+            oa.format = "flt" if acodec == "libopus" else "fltp"
             streams.append((ia, oa))
         enc = dict((i.index, o) for i, o in streams)
+        n = 0
         for packet in inp.demux(*[i for i, _ in streams]):
             for frame in packet.decode():
                 frame.pts = None
                 if packet.stream.type == "video":
                     frame.pict_type = 0
+                    frame.pts, frame.time_base = n, 1 / Fraction(ov.average_rate or 25)
+                    n += 1
                 for p in enc[packet.stream.index].encode(frame):
                     out.mux(p)
         for _, o in streams:
@@ -385,3 +394,15 @@ def test_image_watermark_survives_png_to_jpeg(sources, key, tmp_path):
     assert read_record(jpg) is None
     info = sm.inspect_file(jpg, key=key)
     assert info.detections["image"].found and info.detections["image"].payload == report.payload
+
+
+def test_audio_watermark_survives_metadata_stripping_transcode(sources, key, tmp_path):
+    labeled = tmp_path / "l.wav"
+    report = label(sources["tone.wav"], labeled, key)
+    re = tmp_path / "re.mp3"
+    plain_transcode(labeled, re, acodec="libmp3lame")
+    assert read_record(re) is None
+    info = sm.inspect_file(re, key=key)
+    d = info.detections["audio"]
+    assert d.found and d.payload == report.payload and d.false_alarm < 1e-6, d
+    assert info.platform_label == "3"
