@@ -261,3 +261,33 @@ def test_core_blend_matches_numpy_reference_bit_for_bit(h, w, x, y):
     np.testing.assert_array_equal(y2, ref[0])
     np.testing.assert_array_equal(uv[..., 0], ref[1])
     np.testing.assert_array_equal(uv[..., 1], ref[2])
+
+
+def test_watermark_still_detected_with_the_label_present():
+    """Issue 4: the visible label goes on before the watermark, and the watermark still reads back."""
+    key = sm.Key.from_bytes(bytes(range(32)))
+    payload = 0x1234_5678_9ABC_DEF0
+    rng = np.random.default_rng(5)
+    base = rng.integers(40, 215, (45, 80, 3)).astype(np.float32)
+    label = sm.VisibleLabel(schedule="persistent", min_height_ratio=0.15, position="bottom-left")
+    marker = sm.VideoWatermarker(key, payload)
+    detector = sm.VideoDetector(key)
+    for i in range(6):
+        frame = np.ascontiguousarray(
+            np.kron(np.roll(base, i, axis=1), np.ones((8, 8, 1))).clip(0, 255).astype(np.uint8)
+        )  # 360x640 textured
+        label.apply(frame, t=i / 25)
+        marker.embed(frame)
+        detector.add(frame)
+    result = detector.result()
+    assert result.found and result.payload == payload
+    other = sm.VideoDetector(sm.Key.from_bytes(bytes(32)))
+    other.add(frame)
+    assert not other.result().found
+
+
+def test_bundled_font_and_licence_ship_with_the_package():
+    from synthmark.labels._render import DEFAULT_FONT, FONT_DIR
+
+    assert DEFAULT_FONT.stat().st_size < 64_000
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
