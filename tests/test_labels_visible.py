@@ -194,13 +194,13 @@ def test_nv12_yuv420p_rgb_give_the_same_visible_result(h, w):
 
 
 def test_av_planes_with_padded_linesize_are_modified_in_place():
-    for fmt in ("yuv420p", "nv12", "rgb24", "rgba", "gray"):
+    for fmt in ("yuv420p", "yuvj420p", "nv12", "rgb24", "rgba", "gray"):
         frame = av.VideoFrame(101, 75, fmt)  # odd sizes: PyAV pads every row
         for p in frame.planes:
             arr = np.frombuffer(p, np.uint8)
             arr[...] = 7
         assert frame.planes[0].line_size > frame.planes[0].width * len(fmt.replace("24", "")[:1])  # padding present
-        y = plane_view(frame.planes[0], 75, 101, 1 if fmt in ("yuv420p", "nv12", "gray") else (4 if fmt == "rgba" else 3))
+        y = plane_view(frame.planes[0], 75, 101, 1 if fmt in ("yuv420p", "yuvj420p", "nv12", "gray") else (4 if fmt == "rgba" else 3))
         before_ptr = y.__array_interface__["data"][0]
         sm.VisibleLabel().apply(frame, t=0.0)
         y2 = plane_view(frame.planes[0], 75, 101, y.shape[2] if y.ndim == 3 else 1)
