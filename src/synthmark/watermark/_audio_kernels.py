@@ -20,7 +20,7 @@ H = 512
 BIN_LO = 20
 BAND_W = 8
 N_BANDS = 25
-REL_FLOOR = 1e-3  # tile energies are floored at -30 dB below the frame's mean band energy (scale-free)
+REL_FLOOR = 5e-2  # tile energies are floored at -13 dB below the frame mean band energy (scale-free)
 ABS_FLOOR = 4e-7  # mean band energy below this (about -90 dBFS) = digital silence: the frame carries nothing
 SILENT = -1000.0
 

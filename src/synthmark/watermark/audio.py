@@ -43,8 +43,10 @@ GF = 2  # frames per group
 NP = 6  # tiles per projection (even: signs are balanced, so gain changes cancel)
 PP = (GF * K.N_BANDS) // NP  # projections per group
 SYNC_FRACTION = 0.40
-STEP = 0.36  # STDM lattice step (natural-log energy units); sets the SNR (~36 dB in band)
-KAPPA = 0.7  # about the share of a frame's gain change that the analysis window of that frame sees
+RATE_INVERSE = 4  # convolutional code rate 1/4
+CONSTRAINT_LENGTH = 15
+STEP = 0.33  # STDM lattice step (natural-log energy units); sets the SNR (about 36 dB on speech)
+KAPPA = 0.85  # about the share of a frame's gain change that the analysis window of that frame sees
 ITERS = 1  # re-analysis + correction passes per group (embedding precision)
 DEFAULT_THRESHOLD = 1e-9
 SPEEDS = tuple(1.0 + 0.0025 * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8))
@@ -62,7 +64,7 @@ def _core():
 
 
 def _payload_code():
-    return _core().PayloadCode(payload_bits=64, crc_bits=32, constraint_length=15, rate_inverse=4)
+    return _core().PayloadCode(payload_bits=64, crc_bits=32, constraint_length=CONSTRAINT_LENGTH, rate_inverse=RATE_INVERSE)
 
 
 @dataclass(frozen=True)
