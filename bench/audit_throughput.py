@@ -49,8 +49,19 @@ def single_writer(url: str, n: int) -> tuple[float, list]:
     return n / dt, lat
 
 
-def threaded(url: str, n: int, threads: int = 4) -> float:
-    logs = [sm.AuditLog(url) for _ in range(threads)]
+def batched(url: str, n: int, size: int = 100) -> float:
+    log = sm.AuditLog(url)
+    evs = events(n, "batch")
+    t0 = time.perf_counter()
+    for k in range(0, n, size):
+        log.append_many(evs[k:k + size])
+    dt = time.perf_counter() - t0
+    assert log.verify().ok
+    return n / dt
+
+
+def threaded(url: str, n: int, threads: int = 4, shared: bool = False) -> float:
+    logs = [sm.AuditLog(url)] * threads if shared else [sm.AuditLog(url) for _ in range(threads)]
     chunks = [events(n // threads, f"t{k}") for k in range(threads)]
 
     def work(k):
@@ -105,7 +116,7 @@ def report(name: str, rate: float, lat: list | None = None) -> None:
     if lat:
         lat_ms = sorted(x * 1e3 for x in lat)
         extra = f"  emit latency median {statistics.median(lat_ms):.2f} ms, p99 {lat_ms[int(len(lat_ms) * 0.99)]:.2f} ms"
-    print(f"{name:<44} {rate:9.0f} events/s{extra}")
+    print(f"{name:<52} {rate:9.0f} events/s{extra}")
 
 
 def main() -> int:
@@ -116,7 +127,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         rate, lat = single_writer(f"sqlite:///{d}/a.db", args.n)
         report("SQLite  AuditLog, 1 writer (durable)", rate, lat)
-        report("SQLite  AuditLog, 4 threads (durable)", threaded(f"sqlite:///{d}/b.db", args.n))
+        report("SQLite  AuditLog, 4 threads, own connections", threaded(f"sqlite:///{d}/b.db", args.n))
+        report("SQLite  AuditLog, 4 threads, shared (group commit)", threaded(f"sqlite:///{d}/b2.db", args.n, shared=True))
+        report("SQLite  AuditLog.append_many, batches of 100", batched(f"sqlite:///{d}/b3.db", args.n))
         report("SQLite  bare INSERT+COMMIT baseline", sqlite_baseline(f"{d}/c.db", args.n))
     if not args.pg:
         print("PostgreSQL: skipped (no --pg / SYNTHMARK_TEST_PG)")
@@ -131,7 +144,9 @@ def main() -> int:
         n = max(args.n // 2, 100)
         rate, lat = single_writer(url, n)
         report("PostgreSQL AuditLog, 1 writer (durable)", rate, lat)
-        report("PostgreSQL AuditLog, 4 threads (durable)", threaded(url, n))
+        report("PostgreSQL AuditLog, 4 threads, own connections", threaded(url, n))
+        report("PostgreSQL AuditLog, 4 threads, shared (group commit)", threaded(url, n, shared=True))
+        report("PostgreSQL AuditLog.append_many, batches of 100", batched(url, n))
         report("PostgreSQL bare INSERT+COMMIT baseline", pg_baseline(url, n))
     finally:
         with psycopg.connect(args.pg, autocommit=True) as conn:

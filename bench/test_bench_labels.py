@@ -7,17 +7,13 @@ Target (issue 4): <= 0.3 ms per 1080p frame. The label is the default "AI生成"
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import synthmark as sm
 from synthmark import _core
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-import label_reference as ref  # noqa: E402
+from tests import label_reference as ref  # the NumPy oracle; run from the repository root
 
 H, W = 1080, 1920
 

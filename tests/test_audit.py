@@ -270,13 +270,19 @@ def test_purge_refuses_young_records_and_leaves_a_verifiable_chain(store_url):
 
 def test_threads_keep_one_chain(store_url):
     shared = sm.AuditLog(store_url)
-    errors = []
+    first = shared.append(make_event(-1)).event
+    errors, dup_errors = [], []
 
     def worker(t):
         try:
-            log = shared if t < 2 else sm.AuditLog(store_url)  # shared instance and own connections
+            log = shared if t < 2 else sm.AuditLog(store_url)  # shared instance (group commit) and own connections
             for i in range(50):
                 log.append(make_event(t * 1000 + i))
+                if t == 0 and i % 10 == 5:  # a duplicate in the middle of others' group commits fails alone
+                    try:
+                        log.append(first)
+                    except AuditError as exc:
+                        dup_errors.append(exc)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -286,9 +292,19 @@ def test_threads_keep_one_chain(store_url):
     for t in threads:
         t.join()
     assert not errors
+    assert len(dup_errors) == 5 and all("already recorded" in str(e) for e in dup_errors)
     result = shared.verify()
-    assert result.ok and result.records == 200 and (result.first_seq, result.last_seq) == (1, 200), result.summary()
-    assert len({r.event_id for r in shared.records()}) == 200
+    assert result.ok and result.records == 201 and (result.first_seq, result.last_seq) == (1, 201), result.summary()
+    assert len({r.event_id for r in shared.records()}) == 201
+
+
+def test_append_many_is_atomic(store_url):
+    log = sm.AuditLog(store_url)
+    recs = log.append_many([make_event(i) for i in range(5)])
+    assert [r.seq for r in recs] == [1, 2, 3, 4, 5] and recs[4].prev_hash == recs[3].hash
+    with pytest.raises(AuditError, match="already recorded"):
+        log.append_many([make_event(10), recs[0].event, make_event(11)])
+    assert log.verify().records == 5 and log.append_many([]) == []
 
 
 _APPENDER = """

@@ -237,7 +237,7 @@ def test_user_font_file(tmp_path):
 
 @pytest.mark.parametrize("h,w,x,y", [(37, 53, 3, 4), (37, 53, -5, 30), (40, 41, 30, -7), (9, 9, 0, 0), (64, 100, 1, 1)])
 def test_core_blend_matches_numpy_reference_bit_for_bit(h, w, x, y):
-    from label_reference import composite_packed as ref_packed, composite_yuv420p as ref_yuv
+    from .label_reference import composite_packed as ref_packed, composite_yuv420p as ref_yuv
 
     rng = np.random.default_rng(h * w + x)
     text = rng.integers(0, 256, (17, 23), dtype=np.uint8)

@@ -12,8 +12,14 @@ URLs:
     pass through (e.g. ``?options=-csearch_path%3Dmy_schema``). ``synchronous_commit=on``.
 
 Appends from many threads and processes keep one chain: each append is one transaction that takes
-an exclusive write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``LOCK TABLE ... SHARE ROW
-EXCLUSIVE``), reads the head hash and inserts the next record before committing.
+an exclusive write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-scoped advisory lock
+named after the schema-qualified table), reads the head hash and inserts the next record before
+committing.
+
+PostgreSQL privileges: the labeling service needs only SELECT and INSERT on ``synthmark_audit`` and
+SELECT, INSERT, UPDATE on ``synthmark_audit_meta`` (no UPDATE/DELETE on the records). Give DELETE
+on ``synthmark_audit`` only to the role that runs ``synthmark audit purge``. The first
+``AuditLog(url)`` creates both tables (needs CREATE on the schema) unless they exist.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import os
 import re
 import sqlite3
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import IO, Iterator
@@ -71,11 +78,11 @@ class _Backend:
         r = cur.fetchone()
         return (0, GENESIS_HASH) if r is None else (int(r[0]), r[1])
 
-    def insert(self, cur, rec: AuditRecord, head: str) -> None:
-        """Insert ``rec`` and move the head marker to it (same transaction)."""
-        cur.execute(
+    def insert(self, cur, recs: list, head: str) -> None:
+        """Insert ``recs`` and move the head marker to the last one (same transaction)."""
+        cur.executemany(
             self.q(f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-            (rec.seq, rec.kind, rec.event_id, rec.event_time, rec.recorded_at, rec.body, rec.prev_hash, rec.hash, rec.mac),
+            [(r.seq, r.kind, r.event_id, r.event_time, r.recorded_at, r.body, r.prev_hash, r.hash, r.mac) for r in recs],
         )
         cur.execute(
             self.q(f"INSERT INTO {_META} (k, v) VALUES ('head', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v"),
@@ -220,20 +227,33 @@ class _PgBackend(_Backend):
                     raise AuditError(f"audit store {self.shown}: holds no synthmark audit log") from None
                 return conn
             with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(7211939458510043137)")  # serialises schema creation
-                conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {_TABLE} (seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, "
-                    "event_id TEXT NOT NULL UNIQUE, event_time TEXT NOT NULL, recorded_at TEXT NOT NULL, "
-                    "body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT)"
-                )
-                conn.execute(f"CREATE INDEX IF NOT EXISTS {_TABLE}_time ON {_TABLE} (event_time)")
-                conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
-                conn.execute(
-                    f"INSERT INTO {_META} (k, v) VALUES ('format', %s) ON CONFLICT (k) DO NOTHING", (_FORMAT,)
-                )
-                conn.execute(f"LOCK TABLE {_TABLE} IN SHARE ROW EXCLUSIVE MODE")  # proves we may write
-        except psycopg.Error as exc:
+                exists = conn.execute(
+                    "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL", (_TABLE, _META)
+                ).fetchone()[0]
+                if not exists:  # (CREATE ... IF NOT EXISTS would still need CREATE on the schema)
+                    conn.execute("SELECT pg_advisory_xact_lock(7211939458510043137)")  # serialises creation
+                    conn.execute(
+                        f"CREATE TABLE IF NOT EXISTS {_TABLE} (seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, "
+                        "event_id TEXT NOT NULL UNIQUE, event_time TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+                        "body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT)"
+                    )
+                    conn.execute(f"CREATE INDEX IF NOT EXISTS {_TABLE}_time ON {_TABLE} (event_time)")
+                    conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+                    conn.execute(
+                        f"INSERT INTO {_META} (k, v) VALUES ('format', %s) ON CONFLICT (k) DO NOTHING", (_FORMAT,)
+                    )
+                ok = conn.execute(
+                    f"SELECT has_table_privilege('{_TABLE}', 'INSERT') AND has_table_privilege('{_META}', 'UPDATE')"
+                ).fetchone()[0]
+                if not ok:
+                    raise AuditError(
+                        f"audit store {self.shown}: this role may not write (needs INSERT on {_TABLE} "
+                        f"and INSERT/UPDATE on {_META})"
+                    )
+        except (psycopg.Error, AuditError) as exc:
             conn.close()
+            if isinstance(exc, AuditError):
+                raise
             msg = " ".join(str(exc).split())
             raise AuditError(f"audit store {self.shown}: cannot open for {'reading' if self.read_only else 'writing'}: {msg}") from None
         return conn
@@ -249,9 +269,9 @@ class _PgBackend(_Backend):
     def write_txn(self):
         return _PgTxn(self)
 
-    def insert(self, cur, rec: AuditRecord, head: str) -> None:
-        with self.conn.pipeline():  # both statements in one round trip
-            super().insert(cur, rec, head)
+    def insert(self, cur, recs: list, head: str) -> None:
+        with self.conn.pipeline():  # all statements in one round trip
+            super().insert(cur, recs, head)
 
     def reconnect(self):
         _abandoned.append(self.conn)
@@ -262,7 +282,7 @@ class _PgBackend(_Backend):
 
 
 class _PgTxn:
-    """BEGIN + exclusive lock + head read in one round trip; INSERT; COMMIT (3 round trips)."""
+    """BEGIN + advisory lock + head read in one round trip; INSERT + head marker; COMMIT (3 round trips)."""
 
     def __init__(self, b: _PgBackend):
         self.b = b
@@ -276,7 +296,7 @@ class _PgTxn:
         try:
             # no parameters: simple query protocol, several statements, the last one's rows come back
             cur.execute(
-                f"BEGIN; LOCK TABLE {_TABLE} IN SHARE ROW EXCLUSIVE MODE; "
+                f"BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '.{_TABLE}', 0)); "
                 f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"
             )
             while cur.nextset():  # results of BEGIN and LOCK come first
@@ -344,6 +364,29 @@ class PurgeResult:
     anchor: AuditRecord | None
 
 
+class _Slot:
+    __slots__ = ("event", "record", "error", "done")
+
+    def __init__(self, event):
+        self.event, self.record, self.error, self.done = event, None, None, False
+
+
+_live_logs: "weakref.WeakSet[AuditLog]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # Locks may have been held by threads that do not exist in the child, and queued events belong
+    # to the parent: start clean. The connection is replaced on first use (see AuditLog._backend).
+    for log in list(_live_logs):
+        log._lock = threading.RLock()
+        log._qlock = threading.Lock()
+        log._queue = []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class AuditLog:
     """An append-only, hash-chained audit log in SQLite or PostgreSQL.
 
@@ -368,9 +411,12 @@ class AuditLog:
         self._shown = redact_url(self._url)
         self.min_retention_days = min_retention_days
         self.read_only = read_only
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held while using the connection
+        self._qlock = threading.Lock()  # guards the group-commit queue
+        self._queue: list[_Slot] = []
         self._pid = os.getpid()
         self._b = _open_backend(self._url, read_only)
+        _live_logs.add(self)
         self._mac_key = mac_key(key.secret_bytes()) if key is not None else None
         self._key_id = key.id if key is not None else None
         try:
@@ -422,7 +468,6 @@ class AuditLog:
         if os.getpid() != self._pid:  # forked: the inherited connection belongs to the parent
             self._b.reconnect()
             self._pid = os.getpid()
-            self._lock = threading.RLock()
         return self._b
 
     def close(self) -> None:
@@ -447,23 +492,72 @@ class AuditLog:
     # ----------------------------------------------------------------------------------------- writes
 
     def append(self, event: AuditEvent) -> AuditRecord:
-        """Append one event; returns its record once the commit is durable. Raises AuditError."""
+        """Append one event; returns its record once the commit is durable. Raises AuditError.
+
+        Group commit: when several threads append at once, the one holding the write lock commits
+        every event queued meanwhile in one transaction (one fsync); each call still returns only
+        after its own record is durable. If that batch fails, its events are retried one by one so
+        a bad event (e.g. a duplicate id) fails alone.
+        """
         if not isinstance(event, AuditEvent):
             raise InvalidTypeError(f"event: expected AuditEvent, got {type(event).__name__}")
-        body = event.to_dict()
+        slot = _Slot(event)
+        with self._qlock:
+            self._queue.append(slot)
         with self._lock:
-            b = self._backend()
-            with b.write_txn() as (cur, (seq, prev)):
-                rec = build_record(
-                    seq + 1, "event", event.event_id, event.time_utc, utc_timestamp(), body, prev, self._mac_key
-                )
-                try:
-                    b.insert(cur, rec, head_marker(rec, self._mac_key))
-                except Exception as exc:
-                    if "unique" in str(exc).lower() and "event_id" in str(exc).lower():
-                        raise AuditError(f"audit event {event.event_id} is already recorded") from None
-                    raise
-            return rec
+            if not slot.done:
+                with self._qlock:
+                    batch, self._queue = self._queue, []
+                self._commit_group(batch)
+        if slot.error is not None:
+            raise slot.error
+        return slot.record
+
+    def append_many(self, events) -> list[AuditRecord]:
+        """Append several events in one transaction (all or none); returns their records once durable."""
+        events = list(events)
+        for i, ev in enumerate(events):
+            if not isinstance(ev, AuditEvent):
+                raise InvalidTypeError(f"events[{i}]: expected AuditEvent, got {type(ev).__name__}")
+        if not events:
+            return []
+        with self._lock:
+            return self._write(events)
+
+    def _commit_group(self, batch: list) -> None:
+        if len(batch) > 1:
+            try:
+                for slot, rec in zip(batch, self._write([s.event for s in batch])):
+                    slot.record, slot.done = rec, True
+                return
+            except Exception:  # noqa: BLE001 - retried one by one below; each slot gets its own outcome
+                pass
+        for slot in batch:
+            try:
+                slot.record = self._write([slot.event])[0]
+            except Exception as exc:  # noqa: BLE001 - handed to the thread that appended this event
+                slot.error = exc
+            slot.done = True
+
+    def _write(self, events: list) -> list[AuditRecord]:
+        """One transaction: lock, read head, insert ``events`` chained after it, commit (durable)."""
+        b = self._backend()
+        with b.write_txn() as (cur, (seq, prev)):
+            recorded = utc_timestamp()  # taken under the lock: non-decreasing along the chain on one host
+            recs = []
+            for ev in events:
+                rec = build_record(seq + 1, "event", ev.event_id, ev.time_utc, recorded, ev.to_dict(), prev,
+                                   self._mac_key)
+                recs.append(rec)
+                seq, prev = rec.seq, rec.hash
+            try:
+                b.insert(cur, recs, head_marker(recs[-1], self._mac_key))
+            except Exception as exc:
+                if "unique" in str(exc).lower() and "event_id" in str(exc).lower():
+                    which = events[0].event_id if len(events) == 1 else "in this batch"
+                    raise AuditError(f"audit event {which} is already recorded") from None
+                raise
+        return recs
 
     __call__ = append  # so an AuditLog can be used as an on_labeled sink directly
 
@@ -511,7 +605,7 @@ class AuditLog:
                     head_seq + 1, "anchor", f"anchor-{head_seq + 1}-{recorded}", recorded, recorded, stmt,
                     head_hash, self._mac_key,
                 )
-                b.insert(cur, anchor, head_marker(anchor, self._mac_key))
+                b.insert(cur, [anchor], head_marker(anchor, self._mac_key))
             return PurgeResult(purged, through, anchor)
 
     # ----------------------------------------------------------------------------------------- reads
