@@ -194,13 +194,13 @@ def test_nv12_yuv420p_rgb_give_the_same_visible_result(h, w):
 
 
 def test_av_planes_with_padded_linesize_are_modified_in_place():
-    for fmt in ("yuv420p", "nv12", "rgb24", "rgba", "gray"):
+    for fmt in ("yuv420p", "yuvj420p", "nv12", "rgb24", "rgba", "gray"):
         frame = av.VideoFrame(101, 75, fmt)  # odd sizes: PyAV pads every row
         for p in frame.planes:
             arr = np.frombuffer(p, np.uint8)
             arr[...] = 7
         assert frame.planes[0].line_size > frame.planes[0].width * len(fmt.replace("24", "")[:1])  # padding present
-        y = plane_view(frame.planes[0], 75, 101, 1 if fmt in ("yuv420p", "nv12", "gray") else (4 if fmt == "rgba" else 3))
+        y = plane_view(frame.planes[0], 75, 101, 1 if fmt in ("yuv420p", "yuvj420p", "nv12", "gray") else (4 if fmt == "rgba" else 3))
         before_ptr = y.__array_interface__["data"][0]
         sm.VisibleLabel().apply(frame, t=0.0)
         y2 = plane_view(frame.planes[0], 75, 101, y.shape[2] if y.ndim == 3 else 1)
@@ -261,3 +261,33 @@ def test_core_blend_matches_numpy_reference_bit_for_bit(h, w, x, y):
     np.testing.assert_array_equal(y2, ref[0])
     np.testing.assert_array_equal(uv[..., 0], ref[1])
     np.testing.assert_array_equal(uv[..., 1], ref[2])
+
+
+def test_watermark_still_detected_with_the_label_present():
+    """Issue 4: the visible label goes on before the watermark, and the watermark still reads back."""
+    key = sm.Key.from_bytes(bytes(range(32)))
+    payload = 0x1234_5678_9ABC_DEF0
+    rng = np.random.default_rng(5)
+    base = rng.integers(40, 215, (45, 80, 3)).astype(np.float32)
+    label = sm.VisibleLabel(schedule="persistent", min_height_ratio=0.15, position="bottom-left")
+    marker = sm.VideoWatermarker(key, payload)
+    detector = sm.VideoDetector(key)
+    for i in range(6):
+        frame = np.ascontiguousarray(
+            np.kron(np.roll(base, i, axis=1), np.ones((8, 8, 1))).clip(0, 255).astype(np.uint8)
+        )  # 360x640 textured
+        label.apply(frame, t=i / 25)
+        marker.embed(frame)
+        detector.add(frame)
+    result = detector.result()
+    assert result.found and result.payload == payload
+    other = sm.VideoDetector(sm.Key.from_bytes(bytes(32)))
+    other.add(frame)
+    assert not other.result().found
+
+
+def test_bundled_font_and_licence_ship_with_the_package():
+    from synthmark.labels._render import DEFAULT_FONT, FONT_DIR
+
+    assert DEFAULT_FONT.stat().st_size < 64_000
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (FONT_DIR / "OFL.txt").read_text(encoding="utf-8")

@@ -28,7 +28,7 @@ MIN_DURATION_S = 2.0
 POSITIONS = ("top-left", "top-right", "bottom-left", "bottom-right", "top", "bottom")
 SCHEDULES = ("start", "persistent", "start+end")
 PACKED_FORMATS = {"rgb24": 3, "bgr24": 3, "rgba": 4, "bgra": 4, "gray": 1}
-FRAME_FORMATS = tuple(PACKED_FORMATS) + ("yuv420p", "nv12")
+FRAME_FORMATS = tuple(PACKED_FORMATS) + ("yuv420p", "yuvj420p", "nv12")  # yuvj420p: full-range 4:2:0
 # (Kr, Kb) of the YUV matrices.
 _MATRICES = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}
 
@@ -226,11 +226,12 @@ class VisibleLabel:
             self._packed(plane_view(frame.planes[0], h, w, PACKED_FORMATS[fmt]), fmt)
             return
         r, x, y = self.layout(w, h)
-        tc = _colours(self.text_color, fmt, self.yuv_matrix, self.yuv_full_range)
-        bc = _colours(self.box_color, fmt, self.yuv_matrix, self.yuv_full_range)
+        full = self.yuv_full_range or fmt == "yuvj420p"
+        tc = _colours(self.text_color, fmt, self.yuv_matrix, full)
+        bc = _colours(self.box_color, fmt, self.yuv_matrix, full)
         ch, cw = (h + 1) // 2, (w + 1) // 2
         yp = plane_view(frame.planes[0], h, w, 1)
-        if fmt == "yuv420p":
+        if fmt in ("yuv420p", "yuvj420p"):
             up = plane_view(frame.planes[1], ch, cw, 1)
             vp = plane_view(frame.planes[2], ch, cw, 1)
             _core.composite_yuv420p(yp, up, vp, r.text, r.box, x, y, tc, bc)

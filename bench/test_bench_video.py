@@ -1,0 +1,100 @@
+"""Video watermark speed, side by side in one run (pytest-benchmark groups), every benchmark asserts its result.
+
+    PYTHONPATH=src python -m pytest bench/test_bench_video.py --benchmark-columns=min,median,mean,rounds
+The peer (invisible-watermark's dwtDct, `pip install ".[bench]"`, torch==2.13.0 first) runs in the same
+group on the same frame; the ratio of medians is the figure to quote.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import synthmark as sm  # noqa: E402
+from tests import media  # noqa: E402
+
+KEY = sm.Key.from_bytes(b"bench-key-0123456789abcdef012345")
+PAYLOAD = 0x0123_4567_89AB_CDEF
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
+
+
+def natural_frame(size: str) -> np.ndarray:
+    w, h = SIZES[size]
+    return media.pan_zoom_clip("coffee", w, h, 1)[0]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_embed_luma_plane_in_place(benchmark, size):
+    benchmark.group = f"embed-{size}"
+    y = np.round(media.luma(natural_frame(size))).astype(np.uint8)
+    marker = sm.VideoWatermarker(KEY, PAYLOAD)
+    marker.embed(y.copy())  # pattern built and kernels compiled outside the timing
+    target = y.copy()
+    benchmark(marker.embed, target)
+    assert sm.detect_frames([marker.embed(y.copy())], key=KEY).payload == PAYLOAD
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_embed_rgb_in_place(benchmark, size):
+    benchmark.group = f"embed-{size}"
+    rgb = natural_frame(size)
+    marker = sm.VideoWatermarker(KEY, PAYLOAD)
+    marker.embed(rgb.copy())
+    target = rgb.copy()
+    benchmark(marker.embed, target)
+    assert sm.detect_frames([marker.embed(rgb.copy())], key=KEY).payload == PAYLOAD
+
+
+@pytest.mark.parametrize("size", ["1080p"])
+def test_peer_invisible_watermark_dwtdct_embed(benchmark, size):
+    imwatermark = pytest.importorskip("imwatermark", reason="peer not installed: pip install '.[bench]'")
+    benchmark.group = f"embed-{size}"
+    bgr = np.ascontiguousarray(natural_frame(size)[..., ::-1])
+    encoder = imwatermark.WatermarkEncoder()
+    encoder.set_watermark("bytes", PAYLOAD.to_bytes(8, "big"))
+    marked = benchmark(encoder.encode, bgr, "dwtDct")
+    assert marked.shape == bgr.shape
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_detect_per_frame_amortised(benchmark, size):
+    """Per-frame detection cost for a 2-second 30 fps clip: 60 x add() + one result(), divided by 60."""
+    benchmark.group = f"detect-{size}"
+    frame = sm.VideoWatermarker(KEY, PAYLOAD).embed(natural_frame(size))
+
+    def detect_clip():
+        detector = sm.VideoDetector(KEY)
+        for _ in range(60):
+            detector.add(frame)
+        return detector.result()
+
+    det = benchmark.pedantic(detect_clip, rounds=3, iterations=1, warmup_rounds=1)
+    benchmark.extra_info["ms_per_frame"] = benchmark.stats.stats.median * 1000 / 60
+    assert det.payload == PAYLOAD
+
+
+@pytest.mark.parametrize("size", ["1080p"])
+def test_detect_add_only(benchmark, size):
+    benchmark.group = f"detect-{size}"
+    frame = natural_frame(size)
+    detector = sm.VideoDetector(KEY)
+    benchmark(detector.add, frame)
+    assert detector.frames >= 1
+
+
+@pytest.mark.parametrize("size", ["1080p"])
+def test_peer_invisible_watermark_dwtdct_detect(benchmark, size):
+    imwatermark = pytest.importorskip("imwatermark", reason="peer not installed: pip install '.[bench]'")
+    benchmark.group = f"detect-{size}"
+    bgr = np.ascontiguousarray(natural_frame(size)[..., ::-1])
+    encoder = imwatermark.WatermarkEncoder()
+    encoder.set_watermark("bytes", PAYLOAD.to_bytes(8, "big"))
+    marked = encoder.encode(bgr, "dwtDct")
+    decoder = imwatermark.WatermarkDecoder("bytes", 64)
+    out = benchmark(decoder.decode, marked, "dwtDct")
+    assert len(out) == 8
