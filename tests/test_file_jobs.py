@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import warnings
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -45,8 +46,12 @@ def sources(tmp_path_factory):
         out[name] = samples.make_clip(d / name, seconds=1.2, **kw)
     for name, codec in STILLS.items():
         out[name] = samples.make_image(d / name, codec=codec)
+    # the watermark needs a little more picture than 320x240 to read its payload after two lossy encodes
+    out["wm_h264_aac.mp4"] = samples.make_clip(d / "wm_h264_aac.mp4", seconds=1.2, width=480, height=360)
+    out["wm_vp9_opus.webm"] = samples.make_clip(d / "wm_vp9_opus.webm", seconds=1.2, width=480, height=360,
+                                                vcodec="libvpx-vp9", acodec="libopus")
     for name, codec in SOUNDS.items():
-        out[name] = samples.make_audio(d / name, codec=codec, seconds=1.5)
+        out[name] = samples.make_audio(d / name, codec=codec, seconds=5.5)  # the audio payload needs ~5 s
     return out
 
 
@@ -100,10 +105,16 @@ def test_label_then_inspect_round_trip(name, sources, key, tmp_path):
     # the explicit labels are really there
     if sv:
         assert "visible label" in report.applied
+        d = info.detections["image" if name in STILLS else "video"]
+        assert d.found and d.payload == report.payload and d.false_alarm < 1e-9
         assert label_region_change(src, dst) > 10  # the label box top-left (mean |diff| in luma levels)
     if sa:
         assert "audible prompt" in report.applied
         assert tone_ratio(src, dst, 800.0) > 3  # the 800 Hz rhythm prompt in the first second
+        assert "audio watermark" in report.applied
+        d = info.detections.get("audio")
+        if da >= 5.0:  # shorter clips are too short to carry the whole audio payload period
+            assert d.found and d.payload == report.payload and d.false_alarm < 1e-9, d
 
 
 def _first_gray(path):
@@ -313,3 +324,85 @@ def test_failing_audit_store_publishes_nothing(sources, key, tmp_path):
         with pytest.raises(AuditError):
             label(sources["h264_aac.mp4"], out / "o.mp4", key, audit=ro)
     assert list(out.iterdir()) == []
+
+
+# -- the watermark survives a plain transcode that drops all metadata --------------------------------
+def plain_transcode(src, dst, vcodec="libx264", acodec="aac", crf="23"):
+    """A re-upload: plain PyAV decode + encode, different quality, no metadata carried over."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        streams = []
+        if inp.streams.video:
+            iv = inp.streams.video[0]
+            ov = out.add_stream(vcodec, rate=iv.average_rate or 25)
+            ov.width, ov.height, ov.pix_fmt = iv.codec_context.width, iv.codec_context.height, "yuv420p"
+            ov.options = {"crf": crf, "preset": "veryfast"} if vcodec == "libx264" else {}
+            streams.append((iv, ov))
+        if inp.streams.audio:
+            ia = inp.streams.audio[0]
+            oa = out.add_stream(acodec, rate=ia.codec_context.sample_rate)
+            oa.layout = "stereo" if ia.codec_context.layout.nb_channels == 2 else "mono"
+            oa.format = "flt" if acodec == "libopus" else "fltp"
+            streams.append((ia, oa))
+        enc = dict((i.index, o) for i, o in streams)
+        n = 0
+        for packet in inp.demux(*[i for i, _ in streams]):
+            for frame in packet.decode():
+                frame.pts = None
+                if packet.stream.type == "video":
+                    frame.pict_type = 0
+                    frame.pts, frame.time_base = n, 1 / Fraction(ov.average_rate or 25)
+                    n += 1
+                for p in enc[packet.stream.index].encode(frame):
+                    out.mux(p)
+        for _, o in streams:
+            for p in o.encode(None):
+                out.mux(p)
+
+
+@pytest.mark.parametrize("name, target", [("wm_h264_aac.mp4", "re.mp4"), ("wm_vp9_opus.webm", "re.mkv")])
+def test_video_watermark_survives_metadata_stripping_transcode(name, target, sources, key, tmp_path):
+    labeled = tmp_path / ("l_" + name)
+    report = label(sources[name], labeled, key)
+    assert "video watermark" in report.applied
+    re = tmp_path / target
+    plain_transcode(labeled, re)
+    assert read_record(re) is None  # the metadata is gone
+    info = sm.inspect_file(re, key=key)
+    d = info.detections["video"]
+    assert d.found and d.payload == report.payload and d.false_alarm < 1e-6
+    assert info.platform_label == "3" and info.record is None  # suspected AI, from the watermark alone
+    assert not sm.inspect_file(re, key=sm.Key.from_bytes(bytes(32))).detections["video"].found
+    assert not sm.inspect_file(sources[name], key=key).detections["video"].found
+
+
+def test_image_watermark_survives_png_to_jpeg(sources, key, tmp_path):
+    labeled = tmp_path / "l.png"
+    report = label(sources["still.png"], labeled, key)
+    assert "image watermark" in report.applied
+    with av.open(str(labeled)) as c:
+        frame = next(c.decode(video=0))
+    jpg = tmp_path / "re.jpg"
+    with av.open(str(jpg), "w", format="image2", options={"update": "1"}) as c:
+        s = c.add_stream("mjpeg", rate=1)
+        s.width, s.height, s.pix_fmt = frame.width, frame.height, "yuvj420p"
+        s.codec_context.qscale = 4
+        s.options = {"qmin": "4", "qmax": "4"}
+        f = frame.reformat(format="yuvj420p")
+        f.pts = 0
+        for p in list(s.encode(f)) + list(s.encode(None)):
+            c.mux(p)
+    assert read_record(jpg) is None
+    info = sm.inspect_file(jpg, key=key)
+    assert info.detections["image"].found and info.detections["image"].payload == report.payload
+
+
+def test_audio_watermark_survives_metadata_stripping_transcode(sources, key, tmp_path):
+    labeled = tmp_path / "l.wav"
+    report = label(sources["tone.wav"], labeled, key)
+    re = tmp_path / "re.mp3"
+    plain_transcode(labeled, re, acodec="libmp3lame")
+    assert read_record(re) is None
+    info = sm.inspect_file(re, key=key)
+    d = info.detections["audio"]
+    assert d.found and d.payload == report.payload and d.false_alarm < 1e-6, d
+    assert info.platform_label == "3"

@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import InvalidArgumentError, InvalidTypeError, MediaError, MetadataError
+from .errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError
 from .io.atomic import publish, remove_quietly, temp_path_for
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel
@@ -457,7 +457,10 @@ def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60
                 got = read_audio(path, max_seconds)
                 if got is not None:
                     samples, rate = got
-                    report.detections["audio"] = detect_audio(samples.T, rate, key=key)  # (n, channels)
+                    try:
+                        report.detections["audio"] = detect_audio(samples.T, rate, key=key)  # (n, channels)
+                    except FrameTooSmallError as exc:
+                        report.notes.append(f"audio watermark not checked: {exc}")
         found = [d for d in report.detections.values() if d.found and d.payload is not None]
         report.payload = found[0].payload if found else None
         if report.record is not None:

@@ -10,6 +10,8 @@ import numpy as np
 
 _DEFAULT_CODEC = {"webm": "libopus", "ogg": "libopus", "mp3": "libmp3lame", "flac": "flac", "wav": "pcm_s16le"}
 _OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+#: rates the audio watermark works at; other sources are resampled to 48 kHz
+WATERMARK_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
 @dataclass
@@ -33,14 +35,16 @@ def add_audio_encoder(out, istream, settings: AudioSettings, muxer: str):
     cc = istream.codec_context
     codec = settings.codec_for(muxer, cc.name)
     rate = cc.sample_rate
-    if codec == "libopus" and rate not in _OPUS_RATES:
+    if rate not in WATERMARK_RATES or (codec == "libopus" and rate not in _OPUS_RATES):
         rate = 48000
     ostream = out.add_stream(codec, rate=rate)
-    ostream.layout = cc.layout.name if cc.layout.nb_channels <= 2 else cc.layout
+    n = cc.layout.nb_channels
+    ostream.layout = {1: "mono", 2: "stereo"}.get(n, cc.layout)  # WAV decodes as "2 channels": name it
     if settings.bitrate:
         ostream.bit_rate = int(settings.bitrate)
     elif codec == "aac":
-        ostream.bit_rate = max(128000, cc.bit_rate or 0) if cc.layout.nb_channels >= 2 else 96000
+        # 96 kb/s per channel: FFmpeg's AAC at 64 kb/s per channel halves the audio watermark's margin
+        ostream.bit_rate = max(96000 * min(cc.layout.nb_channels, 2), cc.bit_rate or 0)
     if settings.options:
         ostream.options = {k: str(v) for k, v in settings.options.items()}
     ostream.time_base = Fraction(1, rate)

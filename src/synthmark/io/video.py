@@ -56,8 +56,8 @@ def add_video_encoder(out, istream, settings: VideoSettings, muxer: str):
     if codec == "libx265":
         opts.setdefault("x265-params", "log-level=error")
     if codec == "libvpx-vp9":
-        opts.setdefault("deadline", "realtime")
-        opts.setdefault("cpu-used", "8")
+        opts.setdefault("deadline", "good")  # realtime/speed 8 smears the fine detail the watermark lives in
+        opts.setdefault("cpu-used", "4")
         opts.setdefault("row-mt", "1")
     opts.update({k: str(v) for k, v in settings.options.items()})
     ostream.options = opts
