@@ -406,3 +406,12 @@ def test_audio_watermark_survives_metadata_stripping_transcode(sources, key, tmp
     d = info.detections["audio"]
     assert d.found and d.payload == report.payload and d.false_alarm < 1e-6, d
     assert info.platform_label == "3"
+
+
+def test_frame_too_small_for_labels_is_a_clean_error(key, tmp_path):
+    src = samples.make_clip(tmp_path / "tiny.mp4", seconds=0.4, width=48, height=32)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(sm.errors.FrameTooSmallError):
+        label(src, out / "o.mp4", key)
+    assert list(out.iterdir()) == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,6 +22,8 @@ from .errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError, 
 from .io.atomic import publish, remove_quietly, temp_path_for
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel
+from .watermark.audio import AudioWatermarker, detect_audio
+from .watermark.video import VideoWatermarker, detect_frames
 from .metadata import AigcRecord, check_value, read_record, sniff, write_record
 from .metadata.record import check_label
 
@@ -78,7 +79,6 @@ class Report:
     platform_label: str | None = None
     payload: int | None = None
     applied: dict = field(default_factory=dict)
-    missing: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     streams: list = field(default_factory=list)
     source: str | None = None
@@ -102,7 +102,6 @@ class Report:
             "platform_label": self.platform_label,
             "payload": None if self.payload is None else f"{self.payload:016x}",
             "applied": self.applied,
-            "missing": self.missing,
             "notes": self.notes,
             "streams": self.streams,
             "video_frames": self.video_frames,
@@ -132,21 +131,12 @@ class Report:
                 lines.append(f"  watermark ({name}): not found (false-alarm probability at this score {d.false_alarm:.2g})")
         for layer, what in self.applied.items():
             lines.append(f"  applied {layer}: {what}")
-        for m in self.missing:
-            lines.append(f"  missing: {m}")
         for n in self.notes:
             lines.append(f"  note: {n}")
         shown = {None: "none (no AI notice)", "1": "1 (AI-generated)", "2": "2 (possibly AI-generated)",
                  "3": "3 (suspected AI-generated)"}[self.platform_label]
         lines.append(f"  platform Label: {shown}")
         return "\n".join(lines)
-
-
-# -- components from the other parts of synthmark -------------------------------------------------
-def _component(name: str):
-    import synthmark
-
-    return getattr(synthmark, name, None)
 
 
 class _AudioChain:
@@ -295,8 +285,6 @@ def label_file(
     if existing is not None and record.content_producer != producer:
         notes.append(f"kept the producer fields of {existing.content_producer} (relabel as propagator)")
 
-    VideoWatermarker = _component("VideoWatermarker")
-    AudioWatermarker = _component("AudioWatermarker")
     visible = VisibleLabel() if visible_label is None else visible_label
     if not isinstance(visible, VisibleLabel):
         raise InvalidTypeError(f"visible_label: expected synthmark.VisibleLabel, got {type(visible).__name__}")
@@ -308,7 +296,7 @@ def label_file(
         raise InvalidArgumentError(
             f"audible_label: label_file streams the audio, so the prompt goes at the start only; got placement {audible.placements}"
         )
-    vwm = VideoWatermarker(key, payload, strength=watermark_strength) if VideoWatermarker is not None else None
+    vwm = VideoWatermarker(key, payload, strength=watermark_strength)
 
     tmp = temp_path_for(dst, suffix=dst.suffix or {"jpeg": ".jpg", "matroska": ".mkv"}.get(kind, "." + kind))
     try:
@@ -322,18 +310,16 @@ def label_file(
             from .io.transcode import transcode
             from .io.video import VideoSettings
 
-            duration_box = {}
+            from .io.transcode import probe
+
+            clip_duration = probe(src)["duration"]  # for label schedules that also mark the end
 
             def video_fn(frame):
-                if visible is not None:
-                    visible.apply(frame, t=frame.time if frame.time is not None else 0.0,
-                                  duration=duration_box.get("d"))
-                if vwm is not None:
-                    vwm.embed(frame)
+                visible.apply(frame, t=frame.time if frame.time is not None else 0.0, duration=clip_duration)
+                vwm.embed(frame)
 
             def audio_factory(rate, channels):
-                awm = AudioWatermarker(key, payload, rate, channels) if AudioWatermarker is not None else None
-                return _AudioChain(rate, channels, audible, awm)
+                return _AudioChain(rate, channels, audible, AudioWatermarker(key, payload, rate, channels))
 
             in_container = kind in AV_KINDS
             stats = transcode(
@@ -355,18 +341,12 @@ def label_file(
             else:
                 write_record(tmp, record, merge=False)
             if has_video:
-                report.applied["visible label"] = "yes" if visible is not None else None
-                report.applied["video watermark"] = f"payload 0x{payload:016x}" if vwm is not None else None
+                report.applied["visible label"] = f"{visible.text!r} {visible.position}, {visible.schedule}"
+                report.applied["video watermark"] = f"payload 0x{payload:016x}"
             if stats.audio_samples:
-                report.applied["audible prompt"] = "at the start" if audible is not None else None
-                report.applied["audio watermark"] = f"payload 0x{payload:016x}" if AudioWatermarker is not None else None
+                report.applied["audible prompt"] = f"{audible.kind} at the start ({audible.mode})"
+                report.applied["audio watermark"] = f"payload 0x{payload:016x}"
         report.applied["metadata"] = f"AIGC record, Label {record.label}"
-        for layer, what in list(report.applied.items()):
-            if what is None:
-                del report.applied[layer]
-                report.missing.append(f"{layer} (not available in this build of synthmark)")
-        if report.missing:
-            warnings.warn(f"label_file: not applied: {', '.join(report.missing)}", RuntimeWarning, stacklevel=2)
         report.record = record
         _emit_audit(report, tmp, kind, has_video, record, key, payload, user_ref or producer, audit)
         publish(tmp, dst)
@@ -387,24 +367,17 @@ def _label_image(src, tmp, kind, visible, vwm, report) -> None:
         raise MediaError(f"{src}: no decodable picture")
     has_alpha = "a" in frame.format.name.replace("gray", "")
     work = frame.reformat(format="rgba" if has_alpha else "rgb24")
-    if visible is not None:
-        visible.apply(work)
-    if vwm is not None:
-        vwm.embed(work)
-    report.applied["visible label"] = "yes" if visible is not None else None
-    report.applied["image watermark"] = f"payload 0x{report.payload:016x}" if vwm is not None else None
+    visible.apply(work)
+    vwm.embed(work)
+    report.applied["visible label"] = f"{visible.text!r} {visible.position}"
+    report.applied["image watermark"] = f"payload 0x{report.payload:016x}"
     report.video_frames = 1
     encode_still(os.fspath(tmp), work, "png" if kind == "png" else "mjpeg")
 
 
 def _emit_audit(report, tmp, kind, has_video, record, key, payload, user_ref, audit) -> None:
-    try:
-        from .audit import AuditEvent, emit
-    except ImportError:
-        if audit is not None:
-            raise InvalidArgumentError("audit: this build of synthmark has no audit module") from None
-        report.missing.append("audit event (the audit module is not available in this build)")
-        return
+    from .audit import AuditEvent, emit
+
     labels = {"metadata": {"Label": record.label, "ContentProducer": record.content_producer,
                            "ProduceID": record.produce_id}}
     for layer, what in report.applied.items():
@@ -441,26 +414,18 @@ def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60
     has_video = any(s["type"] == "video" for s in info["streams"])
     has_audio = any(s["type"] == "audio" for s in info["streams"])
     if key is not None:
-        detect_frames = _component("detect_frames")
-        detect_audio = _component("detect_audio")
         if has_video:
-            if detect_frames is None:
-                report.missing.append("video watermark detection (not available in this build)")
-            else:
-                frames = (f.to_ndarray(format="gray") if kind in IMAGE_KINDS else f
-                          for f in iter_video_frames(path, max_seconds))
-                report.detections["video" if kind not in IMAGE_KINDS else "image"] = detect_frames(frames, key=key)
+            frames = (f.to_ndarray(format="gray") if kind in IMAGE_KINDS else f
+                      for f in iter_video_frames(path, max_seconds))
+            report.detections["video" if kind not in IMAGE_KINDS else "image"] = detect_frames(frames, key=key)
         if has_audio:
-            if detect_audio is None:
-                report.missing.append("audio watermark detection (not available in this build)")
-            else:
-                got = read_audio(path, max_seconds)
-                if got is not None:
-                    samples, rate = got
-                    try:
-                        report.detections["audio"] = detect_audio(samples.T, rate, key=key)  # (n, channels)
-                    except FrameTooSmallError as exc:
-                        report.notes.append(f"audio watermark not checked: {exc}")
+            got = read_audio(path, max_seconds)
+            if got is not None:
+                samples, rate = got
+                try:
+                    report.detections["audio"] = detect_audio(samples.T, rate, key=key)  # (n, channels)
+                except FrameTooSmallError as exc:
+                    report.notes.append(f"audio watermark not checked: {exc}")
         found = [d for d in report.detections.values() if d.found and d.payload is not None]
         report.payload = found[0].payload if found else None
         if report.record is not None:
