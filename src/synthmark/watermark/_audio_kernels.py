@@ -20,7 +20,7 @@ H = 512
 BIN_LO = 20
 BAND_W = 8
 N_BANDS = 25
-REL_FLOOR = 1e-3  # tile energies are floored at -30 dB below the frame's mean band energy (scale-free)
+REL_FLOOR = 5e-2  # tile energies are floored at -13 dB below the frame mean band energy (scale-free)
 ABS_FLOOR = 4e-7  # mean band energy below this (about -90 dBFS) = digital silence: the frame carries nothing
 SILENT = -1000.0
 
@@ -85,19 +85,28 @@ def fft_inplace(re, im, rev, twr, twi, inverse):
 # Polyphase rational resampler, y[m] = sum_j h[m*down + c - j*up] * x[j] (h already scaled by up).
 # x is a window of the stream holding absolute samples [base, base + len); samples before 0 are 0.
 # ----------------------------------------------------------------------------------------------
+def polyphase(h, up):
+    """h (L,) -> hp (up, T) with hp[ph, i] = h[ph + i*up] (0 past the end)."""
+    T = -(-len(h) // up)
+    hp = np.zeros(up * T)
+    hp[: len(h)] = h
+    return np.ascontiguousarray(hp.reshape(T, up).T)
+
+
 @njit(cache=True, nogil=True)
-def poly_resample(x, base, h, up, down, c, m0, count, out):
-    L = h.shape[0]
+def poly_resample(x, base, hp, up, down, c, m0, count, out):
+    """out[i] = y[m0 + i] with y[m] = sum_i hp[ph, i] * x[j_hi - i], t = m*down + c, j_hi = t // up,
+    ph = t - j_hi*up. x holds absolute samples [base, base + len); samples before 0 are 0."""
+    T = hp.shape[1]
     for i in range(count):
-        m = m0 + i
-        t = m * down + c
+        t = (m0 + i) * down + c
         j_hi = t // up
-        j_lo = (t - L + up) // up
-        if j_lo < 0:
-            j_lo = 0
+        ph = t - j_hi * up
+        n = T if j_hi + 1 >= T else j_hi + 1
         acc = 0.0
-        for j in range(j_lo, j_hi + 1):
-            acc += h[t - j * up] * x[j - base]
+        o = j_hi - base
+        for q in range(n):
+            acc += hp[ph, q] * x[o - q]
         out[i] = acc
 
 
@@ -109,39 +118,54 @@ def poly_resample(x, base, h, up, down, c, m0, count, out):
 # usign: (PG, T) +/-1 spreading sign of that slot; dither: (PG, PP); role: (PG, PP) coded-bit index
 # (>= 0) or -1 - sync index; bits: coded bits (0/1); sync_bits: (0/1).
 # ----------------------------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
-def _add_mark(xre, xim, fl, C, delta, start, window, rev, twr, twi, bre, bim, mark):
-    """mark[c, start:start+N] += window * IFFT(X_c * (exp(delta/2) - 1)) for the frame's bands."""
-    for c in range(C):
-        for t in range(N):
-            bre[t] = 0.0
-            bim[t] = 0.0
-        for b in range(N_BANDS):
-            a = np.exp(0.5 * delta[fl * N_BANDS + b]) - 1.0
-            for k in range(BIN_LO + b * BAND_W, BIN_LO + (b + 1) * BAND_W):
-                bre[k] = xre[fl, c, k] * a
-                bim[k] = xim[fl, c, k] * a
-                bre[N - k] = bre[k]
-                bim[N - k] = -bim[k]
-        fft_inplace(bre, bim, rev, twr, twi, True)
-        for t in range(N):
-            mark[c, start + t] += bre[t] * window[t] / N
+NB = N_BANDS * BAND_W  # band bins BIN_LO .. BIN_LO + NB
 
 
 @njit(cache=True, nogil=True)
-def _group_logE(src_re, src_im, fl, C, eb, logE):
-    """Floored log band energies of the channel mean of frame fl's spectra."""
+def _fft_pair(a, a_off, b, b_off, window, zr, zi, rev, twr, twi, ar, ai, br, bi):
+    """Band bins of the spectra of two windowed real frames a[a_off:a_off+N], b[b_off:...] with one
+    complex FFT: Z = FFT(a + jb), A[k] = (Z[k] + conj Z[N-k]) / 2, B[k] = (Z[k] - conj Z[N-k]) / 2j."""
+    for t in range(N):
+        zr[t] = a[a_off + t] * window[t]
+        zi[t] = b[b_off + t] * window[t]
+    fft_inplace(zr, zi, rev, twr, twi, False)
+    for i in range(NB):
+        k = BIN_LO + i
+        pr = zr[k]
+        pi = zi[k]
+        qr = zr[N - k]
+        qi = -zi[N - k]
+        ar[i] = 0.5 * (pr + qr)
+        ai[i] = 0.5 * (pi + qi)
+        br[i] = 0.5 * (pi - qi)
+        bi[i] = -0.5 * (pr - qr)
+
+
+@njit(cache=True, nogil=True)
+def _ifft_pair(ar, ai, br, bi, zr, zi, rev, twr, twi, window, out_a, a_off, out_b, b_off):
+    """out_a[a_off:+N] += window * IFFT(A), out_b[...] += window * IFFT(B) for band-limited
+    Hermitian spectra A, B (given on the band bins) with one complex IFFT of A + jB."""
+    for t in range(N):
+        zr[t] = 0.0
+        zi[t] = 0.0
+    for i in range(NB):
+        k = BIN_LO + i
+        zr[k] = ar[i] - bi[i]
+        zi[k] = ai[i] + br[i]
+        zr[N - k] = ar[i] + bi[i]
+        zi[N - k] = -ai[i] + br[i]
+    fft_inplace(zr, zi, rev, twr, twi, True)
+    for t in range(N):
+        out_a[a_off + t] += zr[t] * window[t] / N
+        out_b[b_off + t] += zi[t] * window[t] / N
+
+
+@njit(cache=True, nogil=True)
+def _band_log(sr, si, fl, logE, eb):
     for b in range(N_BANDS):
         e = 0.0
-        for k in range(BIN_LO + b * BAND_W, BIN_LO + (b + 1) * BAND_W):
-            sr = 0.0
-            si = 0.0
-            for c in range(C):
-                sr += src_re[fl, c, k]
-                si += src_im[fl, c, k]
-            sr /= C
-            si /= C
-            e += sr * sr + si * si
+        for i in range(b * BAND_W, (b + 1) * BAND_W):
+            e += sr[i] * sr[i] + si[i] * si[i]
         eb[b] = e
     floored_log(eb, N_BANDS, logE, fl * N_BANDS)
 
@@ -149,44 +173,60 @@ def _group_logE(src_re, src_im, fl, C, eb, logE):
 @njit(cache=True, nogil=True)
 def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dither, role, bits, sync_bits,
                  step, kappa, iters, window, rev, twr, twi, mark, mark_base):
+    """Embed groups g0 .. g0+ngroups-1 (gf must be even: frames are transformed in pairs)."""
     C = sig.shape[0]
     PG = tile_of.shape[0]
     pp = dither.shape[1]
     ntile = gf * N_BANDS
-    xre = np.zeros((gf, C, N))
-    xim = np.zeros((gf, C, N))
-    yre = np.zeros((gf, 1, N))
-    yim = np.zeros((gf, 1, N))
+    nseq = gf * C  # real sequences per group: (frame, channel), paired for the FFTs
+    xr = np.zeros((nseq, NB))
+    xi = np.zeros((nseq, NB))
+    mr = np.zeros((nseq, NB))
+    mi = np.zeros((nseq, NB))
+    dr = np.zeros((gf, NB))
+    di = np.zeros((gf, NB))
+    dm = np.zeros((gf, N))
+    zr = np.zeros(N)
+    zi = np.zeros(N)
     logE = np.zeros(ntile)
     eb = np.zeros(N_BANDS)
     delta = np.zeros(ntile)
+    gain = np.zeros(ntile)
     target = np.zeros(pp)
-    bre = np.zeros(N)
-    bim = np.zeros(N)
     inv_sqrt = 1.0 / np.sqrt(np_tiles)
     for gi in range(ngroups):
         g = g0 + gi
         pg = g % PG
+        f0 = g * gf
+        for sq in range(0, nseq, 2):  # sequence sq = fl * C + c
+            fa, ca = sq // C, sq % C
+            fb, cb = (sq + 1) // C, (sq + 1) % C
+            _fft_pair(sig[ca], (f0 + fa) * H - sig_base, sig[cb], (f0 + fb) * H - sig_base, window, zr, zi,
+                      rev, twr, twi, xr[sq], xi[sq], xr[sq + 1], xi[sq + 1])
         for fl in range(gf):
-            start = (g * gf + fl) * H - sig_base
-            for c in range(C):
-                for t in range(N):
-                    xre[fl, c, t] = sig[c, start + t] * window[t]
-                    xim[fl, c, t] = 0.0
-                fft_inplace(xre[fl, c], xim[fl, c], rev, twr, twi, False)
-            _group_logE(xre, xim, fl, C, eb, logE)
+            for i in range(NB):
+                sr = 0.0
+                si = 0.0
+                for c in range(C):
+                    sr += xr[fl * C + c, i]
+                    si += xi[fl * C + c, i]
+                dr[fl, i] = sr / C
+                di[fl, i] = si / C
+            _band_log(dr[fl], di[fl], fl, logE, eb)
         for it in range(iters + 1):
             if it > 0:  # re-analyse the marked frames (this group's and earlier marks) and correct
                 for fl in range(gf):
-                    s0 = (g * gf + fl) * H
+                    s0 = (f0 + fl) * H
                     for t in range(N):
                         v = 0.0
                         for c in range(C):
                             v += sig[c, s0 - sig_base + t] + mark[c, s0 - mark_base + t]
-                        yre[fl, 0, t] = v / C * window[t]
-                        yim[fl, 0, t] = 0.0
-                    fft_inplace(yre[fl, 0], yim[fl, 0], rev, twr, twi, False)
-                    _group_logE(yre, yim, fl, 1, eb, logE)
+                        dm[fl, t] = v / C
+                for fl in range(0, gf, 2):
+                    _fft_pair(dm[fl], 0, dm[fl + 1], 0, window, zr, zi, rev, twr, twi, dr[fl], di[fl],
+                              dr[fl + 1], di[fl + 1])
+                    _band_log(dr[fl], di[fl], fl, logE, eb)
+                    _band_log(dr[fl + 1], di[fl + 1], fl + 1, logE, eb)
             for i in range(ntile):
                 delta[i] = 0.0
             for j in range(pp):
@@ -215,9 +255,19 @@ def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dithe
                 e *= inv_sqrt / kappa
                 for q in range(j * np_tiles, (j + 1) * np_tiles):
                     delta[tile_of[pg, q]] = usign[pg, q] * e
-            for fl in range(gf):
-                _add_mark(xre, xim, fl, C, delta, (g * gf + fl) * H - mark_base, window, rev, twr, twi,
-                          bre, bim, mark)
+            for i in range(ntile):
+                gain[i] = np.exp(0.5 * delta[i]) - 1.0
+            for sq in range(nseq):
+                fl = sq // C
+                for i in range(NB):
+                    a = gain[fl * N_BANDS + i // BAND_W]
+                    mr[sq, i] = xr[sq, i] * a
+                    mi[sq, i] = xi[sq, i] * a
+            for sq in range(0, nseq, 2):
+                fa, ca = sq // C, sq % C
+                fb, cb = (sq + 1) // C, (sq + 1) % C
+                _ifft_pair(mr[sq], mi[sq], mr[sq + 1], mi[sq + 1], zr, zi, rev, twr, twi, window,
+                           mark[ca], (f0 + fa) * H - mark_base, mark[cb], (f0 + fb) * H - mark_base)
 
 
 # ----------------------------------------------------------------------------------------------

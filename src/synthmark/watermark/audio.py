@@ -43,8 +43,10 @@ GF = 2  # frames per group
 NP = 6  # tiles per projection (even: signs are balanced, so gain changes cancel)
 PP = (GF * K.N_BANDS) // NP  # projections per group
 SYNC_FRACTION = 0.40
-STEP = 0.36  # STDM lattice step (natural-log energy units); sets the SNR (~36 dB in band)
-KAPPA = 0.7  # about the share of a frame's gain change that the analysis window of that frame sees
+RATE_INVERSE = 4  # convolutional code rate 1/4
+CONSTRAINT_LENGTH = 15
+STEP = 0.33  # STDM lattice step (natural-log energy units); sets the SNR (about 36 dB on speech)
+KAPPA = 0.85  # about the share of a frame's gain change that the analysis window of that frame sees
 ITERS = 1  # re-analysis + correction passes per group (embedding precision)
 DEFAULT_THRESHOLD = 1e-9
 SPEEDS = tuple(1.0 + 0.0025 * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8))
@@ -62,7 +64,7 @@ def _core():
 
 
 def _payload_code():
-    return _core().PayloadCode(payload_bits=64, crc_bits=32, constraint_length=15, rate_inverse=4)
+    return _core().PayloadCode(payload_bits=64, crc_bits=32, constraint_length=CONSTRAINT_LENGTH, rate_inverse=RATE_INVERSE)
 
 
 @dataclass(frozen=True)
@@ -222,8 +224,10 @@ class _Engine:
         self.fs = fs
         self.C = channels
         up, down, h = _filter(fs)
-        self.u1, self.d1, self.h1 = up, down, h * up  # fs -> 16 kHz
-        self.u2, self.d2, self.h2 = down, up, h * down  # 16 kHz -> fs
+        self.u1, self.d1 = up, down  # fs -> 16 kHz
+        self.u2, self.d2 = down, up  # 16 kHz -> fs
+        self.h1, self.h2 = h * up, h * down
+        self.hp1, self.hp2 = K.polyphase(self.h1, up), K.polyphase(self.h2, down)
         self.c = (len(h) - 1) // 2
         hop_s = Fraction(fs, FS_INT)
         lat = Fraction(self.c, self.u1) + Fraction(self.c, self.u2) + (1 + (2 * GF - 1) * K.H + K.N) * hop_s
@@ -243,10 +247,10 @@ class _Engine:
         self.n_out = 0
         self.limit = None  # set by flush: total output samples
 
-    def _resample(self, src, src_base, h, up, down, m0, count):
+    def _resample(self, src, src_base, hp, up, down, m0, count):
         out = np.empty((self.C, count))
         for ch in range(self.C):
-            K.poly_resample(src[ch], src_base, h, up, down, self.c, m0, count, out[ch])
+            K.poly_resample(src[ch], src_base, hp, up, down, self.c, m0, count, out[ch])
         return out
 
     def process(self, x: np.ndarray) -> np.ndarray:
@@ -257,7 +261,7 @@ class _Engine:
         # 1. fs -> 16 kHz: internal sample m needs input up to (m*d1 + c)//u1
         n_int = (self.n_in * self.u1 - 1 - self.c) // self.d1 + 1
         if n_int > self.n_int:
-            new = self._resample(self.x, self.x_base, self.h1, self.u1, self.d1, self.n_int, n_int - self.n_int)
+            new = self._resample(self.x, self.x_base, self.hp1, self.u1, self.d1, self.n_int, n_int - self.n_int)
             self.sig = np.concatenate([self.sig, new], axis=1)
             self.n_int = n_int
         # 2. groups whose frames are complete
@@ -276,7 +280,7 @@ class _Engine:
         # 3. 16 kHz mark -> fs
         n_mfs = (final_int * self.u2 - 1 - self.c) // self.d2 + 1 if final_int > 0 else 0
         if n_mfs > self.n_mfs:
-            new = self._resample(self.mark, self.mark_base, self.h2, self.u2, self.d2, self.n_mfs, n_mfs - self.n_mfs)
+            new = self._resample(self.mark, self.mark_base, self.hp2, self.u2, self.d2, self.n_mfs, n_mfs - self.n_mfs)
             self.mfs = np.concatenate([self.mfs, new], axis=1)
             self.n_mfs = n_mfs
         # 4. output with constant latency
@@ -287,14 +291,14 @@ class _Engine:
         y = self.x[:, a:b] + self.mfs[:, self.n_out - self.mfs_base: target - self.mfs_base]
         self.n_out = target
         # 5. trim history
-        keep_x = min(self.n_out, (self.n_int * self.d1 + self.c - len(self.h1) + self.u1) // self.u1)
+        keep_x = min(self.n_out, (self.n_int * self.d1 + self.c) // self.u1 - self.hp1.shape[1] + 1)
         keep_x = max(keep_x, self.x_base)
         self.x = self.x[:, keep_x - self.x_base:]
         self.x_base = keep_x
         keep_s = max(self.sig_base, self.g_next * GF * K.H)
         self.sig = self.sig[:, keep_s - self.sig_base:]
         self.sig_base = keep_s
-        keep_m = (self.n_mfs * self.d2 + self.c - len(self.h2) + self.u2) // self.u2
+        keep_m = (self.n_mfs * self.d2 + self.c) // self.u2 - self.hp2.shape[1] + 1
         keep_m = max(self.mark_base, min(keep_m, final_int))
         self.mark = self.mark[:, keep_m - self.mark_base:]
         self.mark_base = keep_m

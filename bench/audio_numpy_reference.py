@@ -1,0 +1,149 @@
+"""Plain NumPy/SciPy implementation of the audio watermark algorithm (same layout, same maths, no
+Numba), used as the speed baseline in bench/test_bench_audio.py. One-shot only (no streaming)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.signal
+import scipy.stats
+from numpy.lib.stride_tricks import sliding_window_view
+
+from synthmark.watermark import _audio_kernels as K
+from synthmark.watermark import audio as A
+
+BINS = np.arange(K.BIN_LO, K.BIN_LO + K.N_BANDS * K.BAND_W)
+
+
+def _logE(X):  # X (..., N//2+1) spectra -> floored log band energies (..., N_BANDS)
+    e = (np.abs(X[..., BINS]) ** 2).reshape(X.shape[:-1] + (K.N_BANDS, K.BAND_W)).sum(-1)
+    m = e.mean(-1, keepdims=True)
+    return np.where(m > K.ABS_FLOOR, np.log(e + K.REL_FLOOR * m), K.SILENT)
+
+
+def _stft(x, hop):  # x (..., n) -> (..., F, N//2+1)
+    fr = sliding_window_view(x, K.N, axis=-1)[..., ::hop, :] * A._WINDOW
+    return np.fft.rfft(fr, axis=-1)
+
+
+def _proj(logE, lay, g_first):
+    """logE (F, 25) of whole groups -> p (G, PP), silent mask (G, PP)."""
+    G = logE.shape[0] // A.GF
+    lg = logE[: G * A.GF].reshape(G, A.GF * K.N_BANDS)
+    pg = (g_first + np.arange(G)) % lay.pg
+    vals = np.take_along_axis(lg, lay.tile_of[pg], axis=1).reshape(G, A.PP, A.NP)
+    p = (vals * lay.usign[pg].reshape(G, A.PP, A.NP)).sum(-1) / math.sqrt(A.NP)
+    return p, (vals <= K.SILENT).any(-1), pg
+
+
+def embed(x, fs, key, payload):
+    """x: (n,) or (n, C) float32 -> marked float32, same shape."""
+    bits = A._coded_bits(payload)
+    lay = A._layout(key, len(bits))
+    up, down, h = A._filter(fs)
+    xc = x.reshape(len(x), -1).T.astype(np.float64)
+    xs = scipy.signal.resample_poly(xc, up, down, axis=1, window=h) if up * down > 1 else xc
+    F = (xs.shape[1] - K.N) // K.H + 1
+    G = F // A.GF
+    F = G * A.GF
+    X = _stft(xs, K.H)[:, :F]  # (C, F, 513)
+    p, silent, pg = _proj(_logE(X.mean(0)), lay, 0)
+    r = lay.role[pg]
+    b = np.where(r >= 0, bits[np.maximum(r, 0)], lay.sync_bits[np.maximum(-1 - r, 0)])
+    off = lay.dither[pg] + 0.5 * A.STEP * b
+    target = off + A.STEP * np.floor((p - off) / A.STEP + 0.5)
+    mark = np.zeros_like(xs)
+
+    def add(e):
+        e = np.where(silent, 0.0, e) / math.sqrt(A.NP) / A.KAPPA
+        d = lay.usign[pg].reshape(G, A.PP, A.NP) * e[..., None]
+        delta = np.zeros((G, A.GF * K.N_BANDS))
+        np.put_along_axis(delta, lay.tile_of[pg], d.reshape(G, -1), axis=1)
+        a = np.repeat(np.exp(0.5 * delta.reshape(F, K.N_BANDS)) - 1.0, K.BAND_W, axis=1)
+        M = np.zeros_like(X)
+        M[..., BINS] = X[..., BINS] * a
+        m = np.fft.irfft(M, K.N, axis=-1) * A._WINDOW
+        for par in (0, 1):  # frames of one parity do not overlap
+            seg = m[:, par::2].reshape(len(m), -1)
+            mark[:, par * K.H: par * K.H + seg.shape[1]] += seg
+
+    add(target - p)
+    for _ in range(A.ITERS):
+        Y = _stft((xs + mark).mean(0), K.H)[:F]
+        p2, _, _ = _proj(_logE(Y), lay, 0)
+        add(np.clip(target - p2, -0.25 * A.STEP, 0.25 * A.STEP))
+    m_fs = scipy.signal.resample_poly(mark, down, up, axis=1, window=h) if up * down > 1 else mark
+    n = xc.shape[1]
+    m_fs = np.pad(m_fs, ((0, 0), (0, max(0, n - m_fs.shape[1]))))[:, :n]
+    return (xc + m_fs).T.reshape(x.shape).astype(np.float32)
+
+
+def _soft(p, d):
+    t = (p - d) / A.STEP
+    t -= np.floor(t)
+    return 1.0 - 4.0 * np.abs(t - 0.5)
+
+
+def _scores(logE, lay, ks):
+    """Search score for each period phase k (window frame f = period frame f + k)."""
+    out = np.full(len(ks), -np.inf)
+    PF = lay.period_frames
+    for i, k in enumerate(ks):
+        f0 = (-k) % A.GF
+        p, silent, pg = _proj(logE[f0:], lay, ((f0 + k) % PF) // A.GF)
+        r = lay.role[pg]
+        s = np.maximum(-1 - r, 0)
+        use = (r < 0) & ~silent & lay.sync_search[s]
+        x = _soft(p, lay.dither[pg])[use]
+        den = np.sum(x * x)
+        if den > 0:
+            out[i] = np.sum(x * lay.sync_sign[s[use]]) / math.sqrt(den)
+    return out
+
+
+def detect(x, fs, key):
+    """-> (z, payload or None) at speed 1."""
+    code = A._payload_code()
+    lay = A._layout(key, code.coded_bits)
+    up, down, h = A._filter(fs)
+    xm = x.reshape(len(x), -1).astype(np.float64).mean(1)
+    if x.dtype == np.int16:
+        xm /= 32768.0
+    xs = scipy.signal.resample_poly(xm, up, down) if up * down > 1 else xm
+    PF = lay.period_frames
+    ks = np.arange(PF)
+    L = _logE(_stft(xs, A.COARSE_STEP))
+    rph = K.H // A.COARSE_STEP
+    best = (-np.inf, 0, 0)
+    for i in range(rph):
+        sc = _scores(L[i::rph], lay, ks)
+        j = int(np.argmax(sc))
+        if sc[j] > best[0]:
+            best = (sc[j], i * A.COARSE_STEP, j)
+    _, ph0, k0 = best
+    for d in range(-A.COARSE_STEP + A.FINE_STEP, A.COARSE_STEP, A.FINE_STEP):
+        ph, kk = ph0 + d, k0
+        if ph < 0:
+            ph, kk = ph + K.H, (k0 + 1) % PF
+        elif ph >= K.H:
+            ph, kk = ph - K.H, (k0 - 1) % PF
+        cand = np.array([(kk + o) % PF for o in (-1, 0, 1)])
+        sc = _scores(_logE(_stft(xs[ph:], K.H)), lay, cand)
+        j = int(np.argmax(sc))
+        if sc[j] > best[0]:
+            best = (sc[j], ph, int(cand[j]))
+    _, ph, k = best
+    logE = _logE(_stft(xs[ph:], K.H))
+    f0 = (-k) % A.GF
+    p, silent, pg = _proj(logE[f0:], lay, ((f0 + k) % PF) // A.GF)
+    xv = np.where(silent, 0.0, _soft(p, lay.dither[pg]))
+    r = lay.role[pg]
+    acc = np.zeros(lay.n_coded)
+    np.add.at(acc, np.maximum(r, 0)[r >= 0], xv[r >= 0])
+    sx = np.zeros(len(lay.sync_sign))
+    np.add.at(sx, (-1 - r)[r < 0], xv[r < 0])
+    t = lay.sync_test
+    z = float(np.sum(sx[t] * lay.sync_sign[t]) / math.sqrt(max(np.sum(sx[t] ** 2), 1e-12)))
+    ok, payload, _ = code.decode(acc.astype(np.float32))
+    return z, (int(payload) if ok else None)
