@@ -3,7 +3,7 @@
 Run: PYTHONPATH=src python -m pytest -q bench/bench_pipeline.py -p no:cacheprovider
 (the file is named bench_*.py, so pass it explicitly; add --benchmark-disable for a single smoke run).
 
-Both sides: H.264 (libx264, crf 18, preset veryfast, yuv420p) + AAC 128 kb/s into MP4, from the same
+Both sides: H.264 (libx264, crf 18, preset veryfast, yuv420p) + AAC 192 kb/s into MP4, from the same
 source clip, in the same process and run. ``label_file`` additionally applies whatever labeling layers
 this build has (visible label, watermark, audible prompt, audio watermark), writes and reads back the
 AIGC record, hashes the output and publishes atomically.
@@ -47,7 +47,7 @@ def plain_transcode(src, dst):
         ov.options = {"crf": "18", "preset": "veryfast"}
         oa = out.add_stream("aac", rate=ia.codec_context.sample_rate)
         oa.layout = ia.codec_context.layout.name
-        oa.bit_rate = 128000
+        oa.bit_rate = 192000  # label_file default: 96 kb/s per channel
         oa.time_base = Fraction(1, ia.codec_context.sample_rate)
         n = 0
         for packet in inp.demux(iv, ia):

@@ -98,3 +98,27 @@ def test_peer_invisible_watermark_dwtdct_detect(benchmark, size):
     decoder = imwatermark.WatermarkDecoder("bytes", 64)
     out = benchmark(decoder.decode, marked, "dwtDct")
     assert len(out) == 8
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_embed_threads_scale(benchmark, threads):
+    """Eight 1080p luma planes marked by 1 or 2 threads: the kernel releases the GIL, so 2 threads on
+    2 cores should take about half as long (compare the two rows of this group)."""
+    import threading
+
+    benchmark.group = "embed-1080p-threads"
+    y = np.round(media.luma(natural_frame("1080p"))).astype(np.uint8)
+    marker = sm.VideoWatermarker(KEY, PAYLOAD)
+    planes = [y.copy() for _ in range(8)]
+    marker.embed(planes[0])
+
+    def run():
+        chunks = [planes[i::threads] for i in range(threads)]
+        workers = [threading.Thread(target=lambda c=c: [marker.embed(p) for p in c]) for c in chunks]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+
+    benchmark(run)
+    assert sm.detect_frames([planes[3]], key=KEY).payload == PAYLOAD

@@ -294,6 +294,7 @@ def test_cli_demo_runs_without_input():
     assert proc.returncode == 0, proc.stderr
     assert "metadata: Label 1" in proc.stdout and "verifies with this key" in proc.stdout
     assert "platform Label: none" in proc.stdout  # the unlabeled original
+    assert "platform Label: 3 (suspected" in proc.stdout  # the re-upload without metadata, from the watermark
 
 
 # -- audit -------------------------------------------------------------------------------------------

@@ -119,6 +119,12 @@ def _cmd_demo(args) -> int:
         print(inspect_file(dst, key=key).summary())
         print("4. inspecting the unlabeled original")
         print(inspect_file(src, key=key).summary())
+        from .samples import reencode_without_metadata
+
+        stripped = out_dir / "sample.reuploaded.mp4"
+        print("5. a re-upload: plain re-encode (H.264 CRF 23) that drops all metadata, inspected with the key")
+        reencode_without_metadata(dst, stripped)
+        print(inspect_file(stripped, key=key).summary())
         if args.keep:
             print(f"files kept in {out_dir}")
     return 0

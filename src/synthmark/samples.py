@@ -176,3 +176,35 @@ def make_image(path, *, width: int = 320, height: int = 240, codec: str = "png",
         for p in s.encode(None):
             c.mux(p)
     return path
+
+
+def reencode_without_metadata(src, dst, *, crf: int = 23) -> str:
+    """A plain re-encode (H.264 + AAC) that drops every metadata tag, as a re-upload would."""
+    src, dst = os.fspath(src), os.fspath(dst)
+    with av.open(src) as inp, av.open(dst, "w") as out:
+        pairs = {}
+        if inp.streams.video:
+            iv = inp.streams.video[0]
+            ov = out.add_stream("libx264", rate=iv.average_rate or 25)
+            ov.width, ov.height, ov.pix_fmt = iv.codec_context.width, iv.codec_context.height, "yuv420p"
+            ov.options = {"crf": str(crf), "preset": "veryfast"}
+            pairs[iv.index] = ov
+        if inp.streams.audio:
+            ia = inp.streams.audio[0]
+            oa = out.add_stream("aac", rate=ia.codec_context.sample_rate)
+            oa.layout = "stereo" if ia.codec_context.layout.nb_channels == 2 else "mono"
+            pairs[ia.index] = oa
+        n = 0
+        for packet in inp.demux(*[inp.streams[i] for i in pairs]):
+            for frame in packet.decode():
+                frame.pts = None
+                if packet.stream.type == "video":
+                    frame.pict_type = 0
+                    frame.pts, frame.time_base = n, 1 / Fraction(pairs[packet.stream.index].average_rate or 25)
+                    n += 1
+                for p in pairs[packet.stream.index].encode(frame):
+                    out.mux(p)
+        for o in pairs.values():
+            for p in o.encode(None):
+                out.mux(p)
+    return dst
