@@ -274,16 +274,26 @@ def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dithe
 # Detection
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
-def band_logE(spec_re, spec_im, out):
-    """spec_*: (F, N//2+1) spectra of windowed frames -> out (F, N_BANDS) log tile energies."""
-    F = spec_re.shape[0]
+def frames_windowed(x, start, step, window, out):
+    """out[f] = x[start + f*step : ... + N] * window for every row f of out (F, N)."""
+    for f in range(out.shape[0]):
+        o = start + f * step
+        for t in range(N):
+            out[f, t] = x[o + t] * window[t]
+
+
+@njit(cache=True, nogil=True)
+def band_logE(spec, out):
+    """spec: (F, N//2+1) complex spectra of windowed frames -> out (F, N_BANDS) floored log energies."""
+    F = spec.shape[0]
     eb = np.zeros(N_BANDS)
     row = np.zeros(N_BANDS)
     for f in range(F):
         for b in range(N_BANDS):
             e = 0.0
             for k in range(BIN_LO + b * BAND_W, BIN_LO + (b + 1) * BAND_W):
-                e += spec_re[f, k] * spec_re[f, k] + spec_im[f, k] * spec_im[f, k]
+                v = spec[f, k]
+                e += v.real * v.real + v.imag * v.imag
             eb[b] = e
         floored_log(eb, N_BANDS, row, 0)
         for b in range(N_BANDS):

@@ -419,11 +419,12 @@ def _to_internal(arr: np.ndarray, fs: int) -> np.ndarray:
     return scipy.signal.resample_poly(x, up, down)
 
 
-def _logE_at(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    frames = x[starts[:, None] + np.arange(K.N)[None, :]] * _WINDOW
-    spec = scipy.fft.rfft(frames, axis=1, workers=1)
-    out = np.empty((len(starts), K.N_BANDS))
-    K.band_logE(np.ascontiguousarray(spec.real), np.ascontiguousarray(spec.imag), out)
+def _logE_at(x: np.ndarray, start: int, step: int, count: int) -> np.ndarray:
+    """Log tile energies of the frames starting at start + i*step, i < count."""
+    frames = np.empty((count, K.N))
+    K.frames_windowed(x, start, step, _WINDOW, frames)
+    out = np.empty((count, K.N_BANDS))
+    K.band_logE(scipy.fft.rfft(frames, axis=1, workers=1), out)
     return out
 
 
@@ -442,7 +443,7 @@ def _search(x: np.ndarray, lay: _Layout):
     best = (-np.inf, 0, 0)
     rows_per_hop = K.H // COARSE_STEP
     starts = np.arange(0, L - K.N + 1, COARSE_STEP)
-    logE = _logE_at(x, starts)
+    logE = _logE_at(x, 0, COARSE_STEP, len(starts))
     for i in range(rows_per_hop):
         nfr = (len(starts) - 1 - i) // rows_per_hop + 1
         K.sync_scores(logE, i, rows_per_hop, nfr, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role,
@@ -465,7 +466,7 @@ def _search(x: np.ndarray, lay: _Layout):
         nfr = (L - K.N - ph) // K.H + 1
         if nfr < GF:
             continue
-        lg = _logE_at(x, ph + K.H * np.arange(nfr))
+        lg = _logE_at(x, ph, K.H, nfr)
         ks = np.array([(kk + o) % PF for o in (-1, 0, 1)])
         K.sync_scores(lg, 0, 1, nfr, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role, lay.sync_sign,
                       lay.sync_search, STEP, floor, num, den)
@@ -480,7 +481,7 @@ def _search(x: np.ndarray, lay: _Layout):
 def _decode_at(x, lay: _Layout, phase: int, k: int):
     L = len(x)
     nfr = (L - K.N - phase) // K.H + 1
-    logE = _logE_at(x, phase + K.H * np.arange(nfr))
+    logE = _logE_at(x, phase, K.H, nfr)
     acc = np.zeros(lay.n_coded)
     cnt = np.zeros(lay.n_coded, np.int64)
     sync_x = np.zeros(len(lay.sync_sign))
