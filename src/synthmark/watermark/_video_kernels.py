@@ -162,6 +162,15 @@ def accumulate_plane(pixels, height, width, stride, channels, w0, w1, w2, acc):
                 out[x] += k0 * np.float32(r[x]) + k1 * np.float32(g[x]) + k2 * np.float32(b[x])
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _edge_clamped(position, n):
+    """Bilinear taps (i0, i1, weight of i1) for a sample position on an axis of n pixels, edge-clamped."""
+    if position < 0.0:
+        position = 0.0
+    i0 = min(int(position), n - 1)
+    return i0, min(i0 + 1, n - 1), position - i0
+
+
 @njit(cache=True, nogil=True)
 def resample(image, fy, fx, oy, ox, out):
     """out[v, u] = image at frame position ((v + 0.5 + oy) * fy - 0.5, (u + 0.5 + ox) * fx - 0.5), bilinear,
@@ -169,23 +178,9 @@ def resample(image, fy, fx, oy, ox, out):
     h, w = image.shape
     oh, ow = out.shape
     for v in range(oh):
-        sy = (v + 0.5 + oy) * fy - 0.5
-        if sy < 0.0:
-            sy = 0.0
-        y0 = int(sy)
-        if y0 > h - 1:
-            y0 = h - 1
-        y1 = min(y0 + 1, h - 1)
-        wy = sy - y0
+        y0, y1, wy = _edge_clamped((v + 0.5 + oy) * fy - 0.5, h)
         for u in range(ow):
-            sx = (u + 0.5 + ox) * fx - 0.5
-            if sx < 0.0:
-                sx = 0.0
-            x0 = int(sx)
-            if x0 > w - 1:
-                x0 = w - 1
-            x1 = min(x0 + 1, w - 1)
-            wx = sx - x0
+            x0, x1, wx = _edge_clamped((u + 0.5 + ox) * fx - 0.5, w)
             out[v, u] = (1.0 - wy) * ((1.0 - wx) * image[y0, x0] + wx * image[y0, x1]) + wy * (
                 (1.0 - wx) * image[y1, x0] + wx * image[y1, x1]
             )

@@ -401,7 +401,7 @@ def watermark_frames(frames: Iterable, *, key: Key, payload: int, strength: floa
     marker = VideoWatermarker(key, payload, strength=strength)
     for frame in frames:
         if isinstance(frame, np.ndarray):
-            frame = np.array(frame, dtype=frame.dtype, copy=True) if frame.dtype == np.uint8 else frame
+            frame = frame.copy() if frame.dtype == np.uint8 else frame  # wrong dtypes still reach embed's check
         yield marker.embed(frame, pixel_format=pixel_format)
 
 
