@@ -46,9 +46,8 @@ def sources(tmp_path_factory):
         out[name] = samples.make_clip(d / name, seconds=1.2, **kw)
     for name, codec in STILLS.items():
         out[name] = samples.make_image(d / name, codec=codec)
-    # the watermark needs a little more picture than 320x240 to read its payload after two lossy encodes
-    out["wm_h264_aac.mp4"] = samples.make_clip(d / "wm_h264_aac.mp4", seconds=1.2, width=480, height=360)
-    out["wm_vp9_opus.webm"] = samples.make_clip(d / "wm_vp9_opus.webm", seconds=1.2, width=480, height=360,
+    out["wm_h264_aac.mp4"] = samples.make_clip(d / "wm_h264_aac.mp4", seconds=1.2, width=320, height=240)
+    out["wm_vp9_opus.webm"] = samples.make_clip(d / "wm_vp9_opus.webm", seconds=1.2, width=320, height=240,
                                                 vcodec="libvpx-vp9", acodec="libopus")
     for name, codec in SOUNDS.items():
         out[name] = samples.make_audio(d / name, codec=codec, seconds=5.5)  # the audio payload needs ~5 s
@@ -397,11 +396,13 @@ def test_image_watermark_survives_png_to_jpeg(sources, key, tmp_path):
     assert info.detections["image"].found and info.detections["image"].payload == report.payload
 
 
-def test_audio_watermark_survives_metadata_stripping_transcode(sources, key, tmp_path):
-    labeled = tmp_path / "l.wav"
-    report = label(sources["tone.wav"], labeled, key)
-    re = tmp_path / "re.mp3"
-    plain_transcode(labeled, re, acodec="libmp3lame")
+@pytest.mark.parametrize("name, acodec, target", [("tone.wav", "libmp3lame", "re.mp3"),
+                                                   ("tone.mp3", "aac", "re.m4a")])  # MP3 -> MP3 -> AAC
+def test_audio_watermark_survives_metadata_stripping_transcode(name, acodec, target, sources, key, tmp_path):
+    labeled = tmp_path / ("l_" + name)
+    report = label(sources[name], labeled, key)
+    re = tmp_path / target
+    plain_transcode(labeled, re, acodec=acodec)
     assert read_record(re) is None
     info = sm.inspect_file(re, key=key)
     d = info.detections["audio"]
