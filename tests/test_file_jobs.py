@@ -180,6 +180,9 @@ def _bad_inputs(sources, d):
         "empty.mp4": b"",
         "truncated.mp4": good[: len(good) // 3],
         "garbage.mp4": b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 40,
+        # streams whose codec the demuxer cannot name (PyAV gives them no codec context)
+        "unknown_audio_codec.mp4": good.replace(b"mp4a", b"xxxx").replace(b"esds", b"xxxx"),
+        "unknown_video_codec.mp4": good.replace(b"avc1", b"xxxx").replace(b"avcC", b"xxxx"),
         "notmedia.txt": b"just some text\n" * 10,
         "truncated.png": open(sources["still.png"], "rb").read()[:500],
         "truncated.jpg": open(sources["still.jpg"], "rb").read()[:400],
@@ -207,6 +210,9 @@ def test_bad_inputs_give_media_errors_and_leave_nothing(sources, key, tmp_path):
         with pytest.raises(MediaError) as info:
             label(p, outd / ("o_" + name.replace(".txt", ".mp4")), key)
         assert "\n" not in str(info.value) and "Errno" not in str(info.value)
+        if not name.startswith("truncated"):  # inspect reads what a truncated file still holds
+            with pytest.raises(MediaError):
+                sm.inspect_file(p, key=key)
         assert p.read_bytes() == before
         assert list(outd.iterdir()) == [], f"{name}: something was left at dst"
     with pytest.raises(MediaError, match="not found"):
