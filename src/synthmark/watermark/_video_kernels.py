@@ -145,21 +145,40 @@ def embed_plane(pixels, height, width, stride, channels, pattern, floor, slope, 
 
 
 @njit(cache=True, nogil=True)
-def accumulate_plane(pixels, height, width, stride, channels, w0, w1, w2, acc):
-    """acc[y, x] += luma of the frame (float32 accumulator of the detector)."""
+def bin_luma(pixels, height, width, stride, channels, w0, w1, w2, k, out, line):
+    """out[v, u] = mean luma over the k x k pixel block (v, u) (float32; out is (height // k, width // k),
+    trailing rows/columns that do not fill a block are left out). line: float32 scratch of >= out width * k."""
+    oh, ow = out.shape
+    n = ow * k
     k0, k1, k2 = np.float32(w0 / 256.0), np.float32(w1 / 256.0), np.float32(w2 / 256.0)
-    for y in range(height):
-        out = acc[y]
-        if channels == 1:
-            row = pixels[y * stride : y * stride + width]
-            for x in range(width):
-                out[x] += row[x]
-        else:
-            row = pixels[y * stride : y * stride + width * channels]
-            # One strided slice per channel: LLVM vectorises this form (2x faster than indexing x*channels).
-            r, g, b = row[0::channels], row[1::channels], row[2::channels]
-            for x in range(width):
-                out[x] += k0 * np.float32(r[x]) + k1 * np.float32(g[x]) + k2 * np.float32(b[x])
+    inv = np.float32(1.0 / (k * k))
+    for v in range(oh):
+        o = out[v]
+        for u in range(ow):
+            o[u] = 0.0
+        for t in range(k):
+            y = v * k + t
+            if channels == 1:
+                row = pixels[y * stride : y * stride + n]
+                for x in range(n):
+                    line[x] = row[x]
+            else:
+                row = pixels[y * stride : y * stride + n * channels]
+                r, g, b = row[0::channels], row[1::channels], row[2::channels]
+                for x in range(n):
+                    line[x] = k0 * np.float32(r[x]) + k1 * np.float32(g[x]) + k2 * np.float32(b[x])
+            if k == 1:
+                for u in range(ow):
+                    o[u] += line[u]
+            else:
+                for u in range(ow):
+                    acc = np.float32(0.0)
+                    for j in range(k):
+                        acc += line[u * k + j]
+                    o[u] += acc
+        if k > 1:
+            for u in range(ow):
+                o[u] *= inv
 
 
 @njit(cache=True, nogil=True, inline="always")
