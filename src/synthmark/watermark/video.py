@@ -46,10 +46,13 @@ from ._frames import pixel_view
 # min(H, W) / CANONICAL_SIDE frame pixels per canonical pixel: 3 at 1080p, so the carriers (1/16 to 3/16
 # cycles per canonical pixel) stay below what H.264 removes even after a downscale to 480p.
 CANONICAL_SIDE = 360.0
-# Frames under CANONICAL_SIDE lines use this many frame px per canonical px. Measured (chelsea pan, two
-# x264 passes): 2.0 reads 640x360 after 2x CRF 28 and cuts the CRF 18 bitrate growth from 1.9x to 1.6x,
-# but loses 320x240 after 2x CRF 23 (a tile no longer fits the frame); 1.0 is the balance for now.
-MIN_EMBED_SCALE = 1.0
+# Frames with fewer than 2 x CANONICAL_SIDE lines are marked at a lower spatial frequency than their size
+# gives: up to MIN_EMBED_SCALE frame px per canonical px, as long as TILES_ON_SHORT_SIDE tiles still fit
+# on the short side (and never under 1). 640x360 gets 2.0 instead of 1.0 (the encoder spends far fewer
+# bits on the mark: x264 CRF 18 output 2.5x -> 2.0x the unmarked size on three clips), 320x240 keeps a
+# readable 1.34 (a 256-px tile would not fit its 240 lines).
+MIN_EMBED_SCALE = 2.0
+TILES_ON_SHORT_SIDE = 1.4
 MIN_FRAME_SIDE = 96  # smaller frames cannot hold enough of a tile to be read back
 DEFAULT_FALSE_ALARM = 1e-6  # detection threshold on the calibrated false-alarm probability
 # Search statistics (max over positions and scales, not calibrated; they only steer the search): above
@@ -81,7 +84,8 @@ def _check_key(key) -> Key:
 
 def embed_scale(height: int, width: int) -> float:
     """Frame pixels per canonical pixel used when embedding into a height x width frame."""
-    return max(MIN_EMBED_SCALE, min(height, width) / CANONICAL_SIDE)
+    short = min(height, width)
+    return max(short / CANONICAL_SIDE, 1.0, min(MIN_EMBED_SCALE, short / (TILES_ON_SHORT_SIDE * dk.TILE)))
 
 
 class _Layout:
@@ -267,7 +271,7 @@ class VideoDetector:
         best = None
         for (h, w), group in self._groups.items():
             outcome = _detect_mean(group.total / np.float32(group.frames), group.k, min(h, w) / CANONICAL_SIDE,
-                                   self._layout, group.slots)
+                                   _candidate_scales(h, w), self._layout, group.slots)
             outcome["frames"] = group.frames
             if best is None or outcome["z_test"] > best["z_test"]:
                 best = outcome
@@ -430,18 +434,34 @@ def _reweighted(slots: list, scale: float, best: dict, layout: _Layout) -> np.nd
     return total if any_weight else None
 
 
-def _detect_mean(mean: np.ndarray, k: int, f_frame: float, layout: _Layout, slots: list | None = None) -> dict:
-    """Detect in the mean of frames binned by k; f_frame: frame px per canonical px from the frame size."""
+def _candidate_scales(height: int, width: int) -> list[float]:
+    """Scales (frame px per canonical px) to try first for a frame of this size, most likely first: the
+    embedder's own scale, the frame-size scale (a large frame rescaled as a whole), and a small frame
+    rescaled as a whole (a 360-line source, or one where the tile-fit limit set the scale)."""
+    short = min(height, width)
+    scales = []
+    for f in (embed_scale(height, width), short / CANONICAL_SIDE, 2.0 * short / CANONICAL_SIDE,
+              short / (TILES_ON_SHORT_SIDE * dk.TILE)):
+        if f >= MIN_SCALE and all(abs(f / g - 1.0) > 0.005 for g in scales):
+            scales.append(f)
+    return scales
+
+
+def _detect_mean(mean: np.ndarray, k: int, f_frame: float, scales: list, layout: _Layout,
+                 slots: list | None = None) -> dict:
+    """Detect in the mean of frames binned by k. f_frame: frame px per canonical px from the frame size;
+    scales: the candidate scales to try before the tile-period search."""
     white = _whiten(mean, f_frame / k)
 
     def read(fy, fx, offset=(0.0, 0.0)):
         return _read_at_scale(white, fy, fx, layout, offset)
 
     best = {"z_search": -np.inf}
-    for f in {f_frame, max(f_frame, MIN_EMBED_SCALE)}:
-        if f >= MIN_SCALE:
-            outcome = read(f / k, f / k)
-            best = outcome if outcome["z_search"] > best["z_search"] else best
+    for f in scales:
+        outcome = read(f / k, f / k)
+        best = outcome if outcome["z_search"] > best["z_search"] else best
+        if best["z_search"] >= STRONG_SEARCH_Z:
+            break
     if best["z_search"] < STRONG_SEARCH_Z:  # the frame size did not give the scale (cropped): use the period
         for py, px in _tile_periods(white, MIN_SCALE * dk.TILE / k):
             outcome = read(py / dk.TILE, px / dk.TILE)
