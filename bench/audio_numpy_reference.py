@@ -16,10 +16,21 @@ from synthmark.watermark import audio as A
 BINS = np.arange(K.BIN_LO, K.BIN_LO + K.N_BANDS * K.BAND_W)
 
 
-def _logE(X):  # X (..., N//2+1) spectra -> floored log band energies (..., N_BANDS)
+def _energies(X):  # X (..., N//2+1) spectra -> band energies (..., N_BANDS), frame floors (..., 1)
     e = (np.abs(X[..., BINS]) ** 2).reshape(X.shape[:-1] + (K.N_BANDS, K.BAND_W)).sum(-1)
-    m = e.mean(-1, keepdims=True)
-    return np.where(m > K.ABS_FLOOR, np.log(e + K.REL_FLOOR * m), K.SILENT)
+    return e, K.REL_FLOOR * e.mean(-1, keepdims=True)
+
+
+def _logE(X):  # X (..., N//2+1) spectra -> floored log band energies (..., N_BANDS)
+    e, f = _energies(X)
+    return np.where(f > K.REL_FLOOR * K.ABS_FLOOR, np.log(e + f), K.SILENT)
+
+
+def _noise_floor(logE):
+    live = logE[:, 0] > K.SILENT + 1.0
+    if live.sum() < 4:
+        return np.full(K.N_BANDS, -50.0)
+    return np.percentile(logE[live], A.NF_PERCENTILE, axis=0)
 
 
 def _stft(x, hop):  # x (..., n) -> (..., F, N//2+1)
@@ -27,14 +38,22 @@ def _stft(x, hop):  # x (..., n) -> (..., F, N//2+1)
     return np.fft.rfft(fr, axis=-1)
 
 
-def _proj(logE, lay, g_first):
-    """logE (F, 25) of whole groups -> p (G, PP), silent mask (G, PP)."""
+def _tiles(a, lay, pg):
+    """a (F, 25) of whole groups -> the projections' tile values (G, PP, NP)."""
+    G = len(pg)
+    return np.take_along_axis(a[: G * A.GF].reshape(G, -1), lay.tile_of[pg], axis=1).reshape(G, A.PP, A.NP)
+
+
+def _proj(logE, lay, g_first, nf=None):
+    """logE (F, 25) of whole groups -> p (G, PP), silent mask (G, PP), pg, noise weight (G, PP)."""
     G = logE.shape[0] // A.GF
-    lg = logE[: G * A.GF].reshape(G, A.GF * K.N_BANDS)
     pg = (g_first + np.arange(G)) % lay.pg
-    vals = np.take_along_axis(lg, lay.tile_of[pg], axis=1).reshape(G, A.PP, A.NP)
+    vals = _tiles(logE, lay, pg)
     p = (vals * lay.usign[pg].reshape(G, A.PP, A.NP)).sum(-1) / math.sqrt(A.NP)
-    return p, (vals <= K.SILENT).any(-1), pg
+    w = None
+    if nf is not None:
+        w = np.exp(-A.NF_WEIGHT * np.exp(_tiles(np.broadcast_to(nf, logE.shape), lay, pg) - vals).mean(-1))
+    return p, (vals <= K.SILENT).any(-1), pg, w
 
 
 def embed(x, fs, key, payload):
@@ -48,16 +67,23 @@ def embed(x, fs, key, payload):
     G = F // A.GF
     F = G * A.GF
     X = _stft(xs, K.H)[:, :F]  # (C, F, 513)
-    p, silent, pg = _proj(_logE(X.mean(0)), lay, 0)
+    p, silent, pg, _ = _proj(_logE(X.mean(0)), lay, 0)
     r = lay.role[pg]
     b = np.where(r >= 0, bits[np.maximum(r, 0)], lay.sync_bits[np.maximum(-1 - r, 0)])
     off = lay.dither[pg] + 0.5 * A.STEP * b
     target = off + A.STEP * np.floor((p - off) / A.STEP + 0.5)
     mark = np.zeros_like(xs)
 
-    def add(e):
-        e = np.where(silent, 0.0, e) / math.sqrt(A.NP) / A.KAPPA
-        d = lay.usign[pg].reshape(G, A.PP, A.NP) * e[..., None]
+    cost = _tiles(_energies(X)[0].mean(0), lay, pg)
+
+    def add(e, Y):
+        en, fl = _energies(Y)
+        sq = _tiles(np.divide(en, en + fl, out=np.zeros_like(en), where=en + fl > 0), lay, pg)
+        a = np.divide(sq, cost, out=np.zeros_like(cost), where=cost > 0)
+        ssum = (sq * a).sum(-1)
+        ok = ~silent & (ssum > 0)
+        lam = np.where(ok, e, 0.0) * math.sqrt(A.NP) / A.KAPPA / np.where(ok, ssum, 1.0)
+        d = np.clip(lay.usign[pg].reshape(G, A.PP, A.NP) * lam[..., None] * a, -K.DMAX, K.DMAX)
         delta = np.zeros((G, A.GF * K.N_BANDS))
         np.put_along_axis(delta, lay.tile_of[pg], d.reshape(G, -1), axis=1)
         a = np.repeat(np.exp(0.5 * delta.reshape(F, K.N_BANDS)) - 1.0, K.BAND_W, axis=1)
@@ -68,11 +94,11 @@ def embed(x, fs, key, payload):
             seg = m[:, par::2].reshape(len(m), -1)
             mark[:, par * K.H: par * K.H + seg.shape[1]] += seg
 
-    add(target - p)
+    add(target - p, X.mean(0))
     for _ in range(A.ITERS):
         Y = _stft((xs + mark).mean(0), K.H)[:F]
-        p2, _, _ = _proj(_logE(Y), lay, 0)
-        add(np.clip(target - p2, -0.25 * A.STEP, 0.25 * A.STEP))
+        p2, _, _, _ = _proj(_logE(Y), lay, 0)
+        add(np.clip(target - p2, -0.25 * A.STEP, 0.25 * A.STEP), Y)
     m_fs = scipy.signal.resample_poly(mark, down, up, axis=1, window=h) if up * down > 1 else mark
     n = xc.shape[1]
     m_fs = np.pad(m_fs, ((0, 0), (0, max(0, n - m_fs.shape[1]))))[:, :n]
@@ -85,17 +111,17 @@ def _soft(p, d):
     return 1.0 - 4.0 * np.abs(t - 0.5)
 
 
-def _scores(logE, lay, ks):
+def _scores(logE, lay, ks, nf):
     """Search score for each period phase k (window frame f = period frame f + k)."""
     out = np.full(len(ks), -np.inf)
     PF = lay.period_frames
     for i, k in enumerate(ks):
         f0 = (-k) % A.GF
-        p, silent, pg = _proj(logE[f0:], lay, ((f0 + k) % PF) // A.GF)
+        p, silent, pg, w = _proj(logE[f0:], lay, ((f0 + k) % PF) // A.GF, nf)
         r = lay.role[pg]
         s = np.maximum(-1 - r, 0)
         use = (r < 0) & ~silent & lay.sync_search[s]
-        x = _soft(p, lay.dither[pg])[use]
+        x = (_soft(p, lay.dither[pg]) * w)[use]
         den = np.sum(x * x)
         if den > 0:
             out[i] = np.sum(x * lay.sync_sign[s[use]]) / math.sqrt(den)
@@ -114,10 +140,11 @@ def detect(x, fs, key):
     PF = lay.period_frames
     ks = np.arange(PF)
     L = _logE(_stft(xs, A.COARSE_STEP))
+    nf = _noise_floor(L)
     rph = K.H // A.COARSE_STEP
     best = (-np.inf, 0, 0)
     for i in range(rph):
-        sc = _scores(L[i::rph], lay, ks)
+        sc = _scores(L[i::rph], lay, ks, nf)
         j = int(np.argmax(sc))
         if sc[j] > best[0]:
             best = (sc[j], i * A.COARSE_STEP, j)
@@ -129,15 +156,15 @@ def detect(x, fs, key):
         elif ph >= K.H:
             ph, kk = ph - K.H, (k0 - 1) % PF
         cand = np.array([(kk + o) % PF for o in (-1, 0, 1)])
-        sc = _scores(_logE(_stft(xs[ph:], K.H)), lay, cand)
+        sc = _scores(_logE(_stft(xs[ph:], K.H)), lay, cand, nf)
         j = int(np.argmax(sc))
         if sc[j] > best[0]:
             best = (sc[j], ph, int(cand[j]))
     _, ph, k = best
     logE = _logE(_stft(xs[ph:], K.H))
     f0 = (-k) % A.GF
-    p, silent, pg = _proj(logE[f0:], lay, ((f0 + k) % PF) // A.GF)
-    xv = np.where(silent, 0.0, _soft(p, lay.dither[pg]))
+    p, silent, pg, w = _proj(logE[f0:], lay, ((f0 + k) % PF) // A.GF, nf)
+    xv = np.where(silent, 0.0, _soft(p, lay.dither[pg]) * w)
     r = lay.role[pg]
     acc = np.zeros(lay.n_coded)
     np.add.at(acc, np.maximum(r, 0)[r >= 0], xv[r >= 0])

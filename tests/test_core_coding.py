@@ -137,6 +137,24 @@ def test_keyed_streams_bad_input():
         ks.permutation("p", -1)
 
 
+def test_core_errors_are_synthmark_errors_and_builtins():
+    from synthmark.errors import InvalidArgumentError, InvalidTypeError
+
+    ks = _core.KeyedStreams(KEY)
+    with pytest.raises(InvalidTypeError, match="out"):
+        ks.fill_signs("p", np.zeros(8, np.float64))
+    with pytest.raises(InvalidArgumentError, match="1-D"):
+        ks.fill_signs("p", np.zeros((2, 4), np.float32))
+    with pytest.raises(InvalidArgumentError, match="16"):  # thrown by the core itself (InvalidInput)
+        _core.KeyedStreams(b"short")
+    code = _core.PayloadCode(payload_bits=64, crc_bits=32, constraint_length=15, rate_inverse=4)
+    with pytest.raises(InvalidArgumentError, match="soft"):
+        code.decode(np.zeros(3, np.float32))
+    with pytest.raises(InvalidArgumentError, match="values"):
+        _core.composite_packed(np.zeros((8, 8, 3), np.uint8), np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint8),
+                               0, 0, [1, 2], [1, 2, 3])
+
+
 def test_keyed_streams_threads_match_serial():
     ks = _core.KeyedStreams(KEY)
     purposes = [f"frame/{i}" for i in range(16)]

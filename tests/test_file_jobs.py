@@ -46,9 +46,8 @@ def sources(tmp_path_factory):
         out[name] = samples.make_clip(d / name, seconds=1.2, **kw)
     for name, codec in STILLS.items():
         out[name] = samples.make_image(d / name, codec=codec)
-    # the watermark needs a little more picture than 320x240 to read its payload after two lossy encodes
-    out["wm_h264_aac.mp4"] = samples.make_clip(d / "wm_h264_aac.mp4", seconds=1.2, width=480, height=360)
-    out["wm_vp9_opus.webm"] = samples.make_clip(d / "wm_vp9_opus.webm", seconds=1.2, width=480, height=360,
+    out["wm_h264_aac.mp4"] = samples.make_clip(d / "wm_h264_aac.mp4", seconds=1.2, width=320, height=240)
+    out["wm_vp9_opus.webm"] = samples.make_clip(d / "wm_vp9_opus.webm", seconds=1.2, width=320, height=240,
                                                 vcodec="libvpx-vp9", acodec="libopus")
     for name, codec in SOUNDS.items():
         out[name] = samples.make_audio(d / name, codec=codec, seconds=5.5)  # the audio payload needs ~5 s
@@ -181,6 +180,9 @@ def _bad_inputs(sources, d):
         "empty.mp4": b"",
         "truncated.mp4": good[: len(good) // 3],
         "garbage.mp4": b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 40,
+        # streams whose codec the demuxer cannot name (PyAV gives them no codec context)
+        "unknown_audio_codec.mp4": good.replace(b"mp4a", b"xxxx").replace(b"esds", b"xxxx"),
+        "unknown_video_codec.mp4": good.replace(b"avc1", b"xxxx").replace(b"avcC", b"xxxx"),
         "notmedia.txt": b"just some text\n" * 10,
         "truncated.png": open(sources["still.png"], "rb").read()[:500],
         "truncated.jpg": open(sources["still.jpg"], "rb").read()[:400],
@@ -208,6 +210,9 @@ def test_bad_inputs_give_media_errors_and_leave_nothing(sources, key, tmp_path):
         with pytest.raises(MediaError) as info:
             label(p, outd / ("o_" + name.replace(".txt", ".mp4")), key)
         assert "\n" not in str(info.value) and "Errno" not in str(info.value)
+        if not name.startswith("truncated"):  # inspect reads what a truncated file still holds
+            with pytest.raises(MediaError):
+                sm.inspect_file(p, key=key)
         assert p.read_bytes() == before
         assert list(outd.iterdir()) == [], f"{name}: something was left at dst"
     with pytest.raises(MediaError, match="not found"):
@@ -397,11 +402,13 @@ def test_image_watermark_survives_png_to_jpeg(sources, key, tmp_path):
     assert info.detections["image"].found and info.detections["image"].payload == report.payload
 
 
-def test_audio_watermark_survives_metadata_stripping_transcode(sources, key, tmp_path):
-    labeled = tmp_path / "l.wav"
-    report = label(sources["tone.wav"], labeled, key)
-    re = tmp_path / "re.mp3"
-    plain_transcode(labeled, re, acodec="libmp3lame")
+@pytest.mark.parametrize("name, acodec, target", [("tone.wav", "libmp3lame", "re.mp3"),
+                                                   ("tone.mp3", "aac", "re.m4a")])  # MP3 -> MP3 -> AAC
+def test_audio_watermark_survives_metadata_stripping_transcode(name, acodec, target, sources, key, tmp_path):
+    labeled = tmp_path / ("l_" + name)
+    report = label(sources[name], labeled, key)
+    re = tmp_path / target
+    plain_transcode(labeled, re, acodec=acodec)
     assert read_record(re) is None
     info = sm.inspect_file(re, key=key)
     d = info.detections["audio"]

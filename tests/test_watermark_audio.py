@@ -174,3 +174,12 @@ def test_bad_input():
     with pytest.raises(InvalidArgumentError, match="channel"):
         sm.AudioWatermarker(KEY, 1, FS, 1).process(np.zeros((10, 2), np.float32))
     assert isinstance(InvalidArgumentError("x"), ValueError) and isinstance(InvalidTypeError("x"), TypeError)
+
+
+def test_speech_aac_64k_and_white_noise_20db(speech):
+    """The two hardest rows of the report on speech: AAC 64 kbps and white noise at 20 dB SNR."""
+    y = speech[1]
+    assert_payload(sm.detect_audio(codec_roundtrip(y, FS, "aac", 64_000)[:, 0], FS, key=KEY, search_speed=False))
+    rng = np.random.default_rng(20)
+    noise = rng.standard_normal(len(y)) * np.sqrt(np.mean(y.astype(np.float64) ** 2) / 100.0)
+    assert_payload(sm.detect_audio((y + noise).astype(np.float32), FS, key=KEY, search_speed=False))

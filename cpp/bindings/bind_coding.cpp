@@ -24,20 +24,20 @@ py::bytes digest_bytes(const Digest256& d) { return py::bytes(reinterpret_cast<c
 // An int (or anything with __index__, e.g. numpy integers) in [0, 2**bits).
 std::uint64_t payload_arg(const py::handle& obj, int bits, const char* name) {
     if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr()))
-        throw py::type_error(std::string(name) + ": expected an int, got " +
+        throw ArgumentTypeError(std::string(name) + ": expected an int, got " +
                              py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>());
     py::int_ v = py::reinterpret_steal<py::int_>(PyNumber_Index(obj.ptr()));
     if (!v) throw py::error_already_set();
     const std::string range = std::string(name) + ": must be in [0, 2**" + std::to_string(bits) + ")";
-    if (v < py::int_(0)) throw py::value_error(range);
+    if (v < py::int_(0)) throw ArgumentError(range);
     const auto nbits = v.attr("bit_length")().cast<int>();
-    if (nbits > bits) throw py::value_error(range);
+    if (nbits > bits) throw ArgumentError(range);
     return PyLong_AsUnsignedLongLong(v.ptr());
 }
 
 void require_finite(const Span<float>& s, const char* name) {
     for (std::size_t i = 0; i < s.size; ++i)
-        if (!std::isfinite(s.data[i])) throw py::value_error(std::string(name) + ": contains NaN or infinity at index " + std::to_string(i));
+        if (!std::isfinite(s.data[i])) throw ArgumentError(std::string(name) + ": contains NaN or infinity at index " + std::to_string(i));
 }
 
 }  // namespace
@@ -97,7 +97,7 @@ void register_coding(py::module_& m) {
         .def(
             "permutation",
             [](const KeyedStreams& self, const std::string& purpose, py::ssize_t n) {
-                if (n < 0 || n > 0x7fffffff) throw py::value_error("n: must be in [0, 2**31 - 1]");
+                if (n < 0 || n > 0x7fffffff) throw ArgumentError("n: must be in [0, 2**31 - 1]");
                 py::array_t<std::int32_t> out(n);
                 std::int32_t* p = out.mutable_data();
                 {
@@ -144,7 +144,7 @@ void register_coding(py::module_& m) {
             [](const PayloadCode& self, py::array soft) {
                 auto s = span_1d<float>(soft, "soft", false);
                 if (s.size != self.coded_bits())
-                    throw py::value_error("soft: expected length " + std::to_string(self.coded_bits()) + ", got " +
+                    throw ArgumentError("soft: expected length " + std::to_string(self.coded_bits()) + ", got " +
                                           std::to_string(s.size));
                 require_finite(s, "soft");
                 PayloadCode::Decoded d;

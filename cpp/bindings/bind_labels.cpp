@@ -22,11 +22,11 @@ namespace {
 
 std::vector<std::uint8_t> colour_arg(const std::vector<int>& c, std::size_t n, const char* name) {
     if (c.size() != n)
-        throw py::value_error(std::string(name) + ": expected " + std::to_string(n) + " values, got " +
+        throw ArgumentError(std::string(name) + ": expected " + std::to_string(n) + " values, got " +
                               std::to_string(c.size()));
     std::vector<std::uint8_t> out(n);
     for (std::size_t i = 0; i < n; ++i) {
-        if (c[i] < 0 || c[i] > 255) throw py::value_error(std::string(name) + ": values must be in [0, 255]");
+        if (c[i] < 0 || c[i] > 255) throw ArgumentError(std::string(name) + ": values must be in [0, 255]");
         out[i] = static_cast<std::uint8_t>(c[i]);
     }
     return out;
@@ -36,7 +36,7 @@ LabelMasks masks_arg(py::array& text, py::array& box) {
     auto t = plane_view<std::uint8_t>(text, "text_mask", false, 1);
     auto b = plane_view<std::uint8_t>(box, "box_mask", false, 1);
     if (t.width != b.width || t.height != b.height)
-        throw py::value_error("text_mask and box_mask must have the same shape");
+        throw ArgumentError("text_mask and box_mask must have the same shape");
     LabelMasks m;
     m.text = {t.data, t.width, t.height, t.row_stride, 1};
     m.box = {b.data, b.width, b.height, b.row_stride, 1};
@@ -44,7 +44,7 @@ LabelMasks masks_arg(py::array& text, py::array& box) {
 }
 
 void plane_2d(const py::array& a, const char* name) {
-    if (a.ndim() != 2) throw py::value_error(std::string(name) + ": expected a 2-D plane, got " + std::to_string(a.ndim()) + " dimensions");
+    if (a.ndim() != 2) throw ArgumentError(std::string(name) + ": expected a 2-D plane, got " + std::to_string(a.ndim()) + " dimensions");
 }
 
 // Runs f without the GIL. Core InvalidInput (std::invalid_argument) still reaches Python as ValueError.
@@ -65,19 +65,19 @@ AudioView audio_arg(py::array& a, bool channels_last) {
         v.channels = 1;
         v.frame_stride = a.shape(0) > 1 ? a.strides(0) / item : 1;
         v.channel_stride = 0;
-        if (a.shape(0) > 1 && (a.strides(0) <= 0 || a.strides(0) % item)) throw py::value_error("audio: bad stride");
+        if (a.shape(0) > 1 && (a.strides(0) <= 0 || a.strides(0) % item)) throw ArgumentError("audio: bad stride");
         return v;
     }
-    if (a.ndim() != 2) throw py::value_error("audio: expected (n,), (n, channels) or (channels, n) float32 audio");
+    if (a.ndim() != 2) throw ArgumentError("audio: expected (n,), (n, channels) or (channels, n) float32 audio");
     for (int d = 0; d < 2; ++d)
         if (a.shape(d) > 1 && (a.strides(d) <= 0 || a.strides(d) % item))
-            throw py::value_error("audio: strides must be positive multiples of 4 bytes");
+            throw ArgumentError("audio: strides must be positive multiples of 4 bytes");
     const int fd = channels_last ? 0 : 1, cd = channels_last ? 1 : 0;
     v.frames = a.shape(fd);
     v.channels = a.shape(cd);
     v.frame_stride = a.shape(fd) > 1 ? a.strides(fd) / item : 1;
     v.channel_stride = a.shape(cd) > 1 ? a.strides(cd) / item : 1;
-    if (v.channels < 1) throw py::value_error("audio: needs at least one channel");
+    if (v.channels < 1) throw ArgumentError("audio: needs at least one channel");
     return v;
 }
 
@@ -131,7 +131,7 @@ void register_labels(py::module_& m) {
             plane_2d(y_plane, "y_plane");
             auto yp = plane_view<std::uint8_t>(y_plane, "y_plane", true, 1);
             auto uvp = plane_view<std::uint8_t>(uv_plane, "uv_plane", true, 2);
-            if (uv_plane.ndim() != 3) throw py::value_error("uv_plane: expected an (H/2, W/2, 2) interleaved plane");
+            if (uv_plane.ndim() != 3) throw ArgumentError("uv_plane: expected an (H/2, W/2, 2) interleaved plane");
             auto masks = masks_arg(text_mask, box_mask);
             auto tc = colour_arg(text_yuv, 3, "text_yuv");
             auto bc = colour_arg(box_yuv, 3, "box_yuv");
@@ -153,7 +153,7 @@ void register_labels(py::module_& m) {
             LimiterParams lim{ceiling, knee};
             a.check("audio");
             lim.check();
-            if (!std::isfinite(gain)) throw py::value_error("gain: must be finite");
+            if (!std::isfinite(gain)) throw ArgumentError("gain: must be finite");
             return released([&] { return mix_prompt(a, p.data, static_cast<std::ptrdiff_t>(p.size), offset, gain, lim); });
         },
         py::arg("audio").noconvert(), py::arg("prompt").noconvert(), py::arg("offset"), py::arg("gain"),

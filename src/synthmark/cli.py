@@ -63,7 +63,10 @@ def _cmd_label(args) -> int:
         from .audit import AuditLog, default_store_url
 
         audit_key = _load_key(args.audit_key) if args.audit_key else None
-        log = AuditLog(args.audit or default_store_url(), key=audit_key)
+        log = AuditLog(args.audit or default_store_url(), key=audit_key)  # also reconciles (see audit reconcile)
+        if log.last_reconcile is not None and log.last_reconcile.failed:
+            print(f"synthmark: note: {log.last_reconcile.summary()} (outputs left unpublished by an earlier crash)",
+                  file=sys.stderr)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the report lists what was not applied
@@ -142,8 +145,26 @@ def _audit_open(args, *, read_only: bool):
 def _cmd_audit_verify(args) -> int:
     with _audit_open(args, read_only=True) as log:
         result = log.verify()
+        pending = log.pending()
     print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
+    if result.ok and pending:
+        print(f"note: {len(pending)} record(s) whose output publication is not confirmed (in flight, or left by a "
+              "crash: run 'synthmark audit reconcile')")
     return 0 if result.ok else 1
+
+
+def _cmd_audit_reconcile(args) -> int:
+    from .audit import AuditLog, default_store_url
+
+    key = _load_key(args.key) if args.key else None
+    with AuditLog(args.store or default_store_url(), key=key, reconcile=False) as log:
+        result = log.reconcile(all_hosts=args.all_hosts, grace_seconds=args.grace, remove_temp=not args.keep_temp)
+    for rec in result.failed:
+        d = rec.data
+        print(f"failed: event {d['supersedes']} ({d.get('output_path')}): {d.get('reason')}; recorded as event "
+              f"{rec.event_id} (seq {rec.seq})")
+    print(result.summary())
+    return 0
 
 
 def _cmd_audit_purge(args) -> int:
@@ -180,7 +201,7 @@ def _cmd_audit_show(args) -> int:
 
 
 def _add_audit_parser(sub) -> None:
-    audit = sub.add_parser("audit", help="audit log: verify, purge, export, show")
+    audit = sub.add_parser("audit", help="audit log: verify, purge, export, show, reconcile")
     asub = audit.add_subparsers(dest="audit_command", required=True)
     store_help = "audit store URL (sqlite:///file.db, postgresql://...; default $SYNTHMARK_AUDIT or ./synthmark-audit.db)"
 
@@ -203,10 +224,21 @@ def _add_audit_parser(sub) -> None:
     p.set_defaults(func=_cmd_audit_export)
     p_export = p
 
+    p = asub.add_parser("reconcile", help="settle records whose output publication was interrupted (crash): "
+                        "append a 'failed' record for each output that is not at its path with its hash")
+    p.add_argument("--key", help="key file of a signed log")
+    p.add_argument("--all-hosts", dest="all_hosts", action="store_true",
+                   help="also settle records of other hosts (outputs on a shared file system)")
+    p.add_argument("--grace", type=float, default=300.0, metavar="SECONDS",
+                   help="with --all-hosts: only records older than this (default 300)")
+    p.add_argument("--keep-temp", dest="keep_temp", action="store_true", help="keep leftover temporary outputs")
+    p.set_defaults(func=_cmd_audit_reconcile)
+    p_reconcile = p
+
     p = asub.add_parser("show", help="print one record")
     p.add_argument("event_id")
     p.set_defaults(func=_cmd_audit_show)
-    for p in (p_verify, p_purge, p_export, p):
+    for p in (p_verify, p_purge, p_export, p_reconcile, p):
         p.add_argument("--store", default=None, help=store_help)
 
 

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError
-from .io.atomic import publish, remove_quietly, temp_path_for
+from .io.atomic import remove_quietly, temp_path_for
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel
 from .watermark.audio import AudioWatermarker, detect_audio
@@ -241,8 +241,10 @@ def label_file(
     ``VisibleLabel``/``AudibleLabel`` objects (None: the defaults). Video is re-encoded with
     ``video_codec`` (default H.264; VP9 for WebM) at ``crf`` (or ``video_bitrate``), audio with
     ``audio_codec`` (default AAC; Opus for WebM). ``progress(fraction)`` is called as the work advances.
-    The audit event (``synthmark.audit.emit``, stores in ``audit`` and registered sinks) is recorded
-    before ``dst`` is published. ``src`` is never modified; on any failure nothing is left at ``dst``.
+    The audit event (stores in ``audit`` and registered sinks; it names ``dst`` as its output_path) is
+    recorded durably before ``dst`` is published (``synthmark.audit.publish``); if the process dies in
+    between, the next writable ``AuditLog`` opened on this host (or ``synthmark audit reconcile``)
+    appends a ``'failed'`` record for it. ``src`` is never modified; on any failure nothing is left at ``dst``.
     """
     t0 = time.perf_counter()
     if not isinstance(key, Key):
@@ -348,8 +350,7 @@ def label_file(
                 report.applied["audio watermark"] = f"payload 0x{payload:016x}"
         report.applied["metadata"] = f"AIGC record, Label {record.label}"
         report.record = record
-        _emit_audit(report, tmp, kind, has_video, record, key, payload, user_ref or producer, audit)
-        publish(tmp, dst)
+        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref or producer, audit)
     except BaseException:
         remove_quietly(tmp)
         raise
@@ -375,8 +376,11 @@ def _label_image(src, tmp, kind, visible, vwm, report) -> None:
     encode_still(os.fspath(tmp), work, "png" if kind == "png" else "mjpeg")
 
 
-def _emit_audit(report, tmp, kind, has_video, record, key, payload, user_ref, audit) -> None:
-    from .audit import AuditEvent, emit
+def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit) -> None:
+    """Durable audit record first (with dst as its output_path, marked in doubt), then the atomic
+    rename onto dst (synthmark.audit.publish). A crash in between is settled by AuditLog.reconcile."""
+    from .audit import AuditEvent
+    from .audit import publish as audit_publish
 
     labels = {"metadata": {"Label": record.label, "ContentProducer": record.content_producer,
                            "ProduceID": record.produce_id}}
@@ -387,7 +391,8 @@ def _emit_audit(report, tmp, kind, has_video, record, key, payload, user_ref, au
         labels["watermark"] = {"payload": f"{payload:016x}", "key_id": key.id}
     event = AuditEvent(user_ref=user_ref, content_id=record.produce_id, media_type=_media_type(kind, has_video),
                        output_sha256=_sha256_file(tmp), labels=labels, host={"format": kind})
-    result = emit(event, audit=audit)  # raises AuditError if a durable store failed: nothing is published
+    # raises AuditError if a durable store failed (nothing is published; the caller removes tmp)
+    result = audit_publish(tmp, dst, event, audit=audit)
     report.applied["audit"] = f"event {event.event_id} ({len(result.records)} durable store(s))"
 
 

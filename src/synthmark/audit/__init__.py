@@ -11,7 +11,7 @@
 from .chain import AuditRecord, VerifyResult
 from .events import AuditEvent, canonical_json
 from .hooks import EmitResult, JsonLinesSink, emit, on_labeled, publish, registered_sinks, remove_on_labeled
-from .store import MIN_RETENTION_DAYS, AuditLog, PurgeResult, default_store_url
+from .store import MIN_RETENTION_DAYS, AuditLog, PendingPublication, PurgeResult, ReconcileResult, default_store_url
 
 __all__ = [
     "AuditEvent",
@@ -20,7 +20,9 @@ __all__ = [
     "EmitResult",
     "JsonLinesSink",
     "MIN_RETENTION_DAYS",
+    "PendingPublication",
     "PurgeResult",
+    "ReconcileResult",
     "VerifyResult",
     "canonical_json",
     "default_store_url",

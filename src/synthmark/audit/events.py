@@ -21,7 +21,10 @@ from typing import Any, Mapping
 
 from ..errors import InvalidArgumentError, InvalidTypeError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: v1 bodies (no publication fields) are still written for events without them, so their bytes and
+#: hashes are unchanged; v2 adds the optional ``output_path``, ``supersedes`` and ``reason``.
+_V2_FIELDS = ("output_path", "supersedes", "reason")
 MEDIA_TYPES = ("video", "image", "audio", "text", "stream")
 KINDS = ("item", "stream_start", "stream_end")
 STATUSES = ("published", "failed")
@@ -134,6 +137,11 @@ class AuditEvent:
     recipient of content delivered without a visible label at the user's request. ``status``:
     ``'published'`` or ``'failed'`` (output not published). ``host``: free-form host fields.
     ``event_id`` and ``time_utc`` default to a new UUID and the current UTC time.
+
+    Publication fields (schema v2, all optional): ``output_path`` is the absolute path the output is
+    published at (set by :func:`synthmark.audit.publish`; what ``AuditLog.reconcile`` checks);
+    ``supersedes`` is the event id of an earlier ``'published'`` record that a ``'failed'`` event
+    withdraws (the output was never published), with the ``reason``.
     """
 
     user_ref: str
@@ -150,6 +158,9 @@ class AuditEvent:
     tool_version: str = ""
     event_id: str = ""
     time_utc: str = ""
+    output_path: str | None = None
+    supersedes: str | None = None
+    reason: str | None = None
 
     def __post_init__(self) -> None:
         from .. import __version__
@@ -162,6 +173,15 @@ class AuditEvent:
             if not value.strip():
                 raise InvalidArgumentError(f"{name}: must not be empty")
         set_("consent_ref", _opt_ref(self.consent_ref, "consent_ref"))
+        for name in _V2_FIELDS:
+            value = _opt_ref(getattr(self, name), name)
+            if value is not None and (len(value) > 4096 or "\x00" in value):
+                raise InvalidArgumentError(f"{name}: at most 4096 characters, no NUL")
+            set_(name, value)
+        if self.output_path is not None and not self.output_path.startswith("/") and not re.match(r"^[A-Za-z]:[\\/]", self.output_path):
+            raise InvalidArgumentError(f"output_path: must be absolute, got {self.output_path!r}")
+        if self.supersedes is not None and self.status != "failed":
+            raise InvalidArgumentError("supersedes: only a status='failed' event withdraws an earlier record")
         set_("recipient_ref", _opt_ref(self.recipient_ref, "recipient_ref"))
         if self.media_type not in MEDIA_TYPES:
             raise InvalidArgumentError(f"media_type: expected one of {MEDIA_TYPES}, got {self.media_type!r}")
@@ -198,7 +218,13 @@ class AuditEvent:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["segment_sha256"] = list(self.segment_sha256)
-        d["v"] = SCHEMA_VERSION
+        v2 = False
+        for name in _V2_FIELDS:  # omitted when unset: such events keep the v1 body, byte for byte
+            if d[name] is None:
+                del d[name]
+            else:
+                v2 = True
+        d["v"] = 2 if v2 else 1
         return d
 
     def to_json(self) -> bytes:
@@ -209,8 +235,10 @@ class AuditEvent:
     def from_dict(cls, d: Mapping) -> "AuditEvent":
         d = dict(d)
         v = d.pop("v", SCHEMA_VERSION)
-        if v != SCHEMA_VERSION:
-            raise InvalidArgumentError(f"audit event schema version {v} is not supported (expected {SCHEMA_VERSION})")
+        if v not in (1, 2):
+            raise InvalidArgumentError(f"audit event schema version {v} is not supported (expected 1 or 2)")
+        if v == 1 and any(name in d for name in _V2_FIELDS):
+            raise InvalidArgumentError(f"audit event schema version 1 has no {[n for n in _V2_FIELDS if n in d]}")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
         if unknown:

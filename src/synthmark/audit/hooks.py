@@ -18,11 +18,15 @@ For other modules (label_file, stream sessions, the CLI), the whole contract is:
    should record the job as failed. Failures of non-durable sinks are reported, not raised.
 
 For a file job, ``publish(tmp_path, dest_path, event, audit=None) -> EmitResult`` does the whole
-order: check ``event.output_sha256`` against the finished temporary file, ``emit`` (durable first),
-then atomically ``os.replace`` it onto ``dest_path`` and fsync the directory. If the rename fails it
-emits a second event with ``status='failed'`` (``host["supersedes"]`` = the first event id) and
-raises. If the process is killed between the record and the rename, the complete temporary file is
-left with its hash on record: the next run may finish the rename (roll forward) or record it failed.
+order: check ``event.output_sha256`` against the finished temporary file, ``emit`` (durable first;
+the record carries ``output_path`` = the absolute ``dest_path`` and each store marks it *in doubt*
+in the same transaction), then atomically ``os.replace`` it onto ``dest_path``, fsync the directory
+and clear the in-doubt marks (``AuditLog.settle``, cheap). If the rename fails it emits a second
+event with ``status='failed'`` and ``supersedes`` = the first event id, and raises. If the process
+is killed between the record and the rename, the mark stays: ``AuditLog.reconcile()`` (run when a
+writable AuditLog opens, or ``synthmark audit reconcile``) then appends that ``'failed'`` event and
+deletes the leftover temporary file. So after a crash and a reconcile, every record that claims an
+output either has it at its path with its hash, or is withdrawn by a later ``'failed'`` record.
 
 Sinks are registered with ``on_labeled(sink)`` (usable as a decorator) and removed with
 ``remove_on_labeled(sink)``. A sink is an :class:`AuditLog`, any object with ``append(event)``
@@ -55,6 +59,7 @@ class EmitResult:
 
     event: AuditEvent
     records: list = field(default_factory=list)  # AuditRecord per durable store that succeeded
+    stores: list = field(default_factory=list)  # the AuditLog of each of those records
     delivered: int = 0  # non-durable sinks that accepted the event
     errors: list = field(default_factory=list)  # (sink description, exception)
 
@@ -96,8 +101,12 @@ def registered_sinks() -> list:
         return list(_sinks)
 
 
-def emit(event: AuditEvent, audit: "AuditLog | Sequence[AuditLog] | None" = None) -> EmitResult:
-    """Deliver ``event`` to the durable store(s) first, then to every other sink. See module doc."""
+def emit(event: AuditEvent, audit: "AuditLog | Sequence[AuditLog] | None" = None, *,
+         pending_temp: "str | os.PathLike | None" = None) -> EmitResult:
+    """Deliver ``event`` to the durable store(s) first, then to every other sink. See module doc.
+
+    ``pending_temp`` (used by :func:`publish`): the output is not published yet; each store marks
+    the record in doubt, with this temporary file (see ``AuditLog.append(pending=True)``)."""
     if not isinstance(event, AuditEvent):
         raise InvalidTypeError(f"event: expected AuditEvent, got {type(event).__name__}")
     if audit is None:
@@ -118,7 +127,11 @@ def emit(event: AuditEvent, audit: "AuditLog | Sequence[AuditLog] | None" = None
     store_failed = False
     for store in stores:
         try:
-            result.records.append(store.append(event))
+            if pending_temp is None:
+                result.records.append(store.append(event))
+            else:
+                result.records.append(store.append(event, pending=True, temp_path=os.fspath(pending_temp)))
+            result.stores.append(store)
         except Exception as exc:  # noqa: BLE001 - collected and re-raised as AuditError below
             store_failed = True
             result.errors.append((_describe(store), exc))
@@ -185,35 +198,84 @@ def _sha256_file(path: str) -> str:
     return h.hexdigest()
 
 
+_crash_counts: dict = {}
+
+
+def _test_crash(point: str) -> None:
+    """Test hook for the crash tests: ``SYNTHMARK_AUDIT_TEST_CRASH=POINT:N`` kills this process with
+    SIGKILL the N-th time ``publish`` reaches POINT (``after-record``: the record is durable, the
+    output not yet renamed; ``after-rename``: renamed, the in-doubt mark not yet cleared)."""
+    spec = os.environ.get("SYNTHMARK_AUDIT_TEST_CRASH")
+    if not spec:
+        return
+    where, _, nth = spec.partition(":")
+    if where != point:
+        return
+    _crash_counts[point] = _crash_counts.get(point, 0) + 1
+    if _crash_counts[point] >= int(nth or 1):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _withdraw(event: AuditEvent, stores: list, reason: str) -> None:
+    """Append a status='failed' event superseding ``event`` to each store that recorded it."""
+    failed = dataclasses.replace(event, event_id="", time_utc="", status="failed", supersedes=event.event_id,
+                                 reason=reason)
+    for store in stores:
+        try:
+            store.append(failed)
+        except Exception as exc:  # noqa: BLE001 - the in-doubt mark stays; reconcile withdraws it later
+            _log.error("audit store %s: could not record that event %s failed: %s", store.url, event.event_id, exc)
+
+
 def publish(tmp_path: str | os.PathLike, dest_path: str | os.PathLike, event: AuditEvent,
             audit: "AuditLog | Sequence[AuditLog] | None" = None) -> EmitResult:
     """Record, then publish: see the module docstring. ``tmp_path`` must be complete and on the same
-    filesystem as ``dest_path``; its SHA-256 must equal ``event.output_sha256``."""
+    filesystem as ``dest_path``; its SHA-256 must equal ``event.output_sha256``. ``event.output_path``
+    is set to the absolute ``dest_path`` (if given, it must be that). The published file gets the
+    permission bits of the file it replaces, or the umask default for a new file."""
+    from ..io.atomic import _default_mode, fsync_dir
+
     tmp_path, dest_path = os.fspath(tmp_path), os.fspath(dest_path)
     if event.status != "published" or event.output_sha256 is None:
         raise InvalidArgumentError("publish: the event must have status='published' and an output_sha256")
+    dest_abs = os.path.abspath(dest_path)
+    if event.output_path is None:
+        event = dataclasses.replace(event, output_path=dest_abs)
+    elif event.output_path != dest_abs:
+        raise InvalidArgumentError(f"publish: event.output_path {event.output_path!r} is not {dest_abs!r}")
+    try:
+        mode = os.stat(dest_path).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = _default_mode()
+    os.chmod(tmp_path, mode)
     with open(tmp_path, "rb") as f:
         os.fsync(f.fileno())  # the output's bytes are on disk before its record
     actual = _sha256_file(tmp_path)
     if actual != event.output_sha256:
         raise InvalidArgumentError(f"publish: {tmp_path} does not match event.output_sha256 (file changed?)")
-    result = emit(event, audit)  # raises AuditError when a durable store failed: nothing is published
+    try:
+        result = emit(event, audit, pending_temp=tmp_path)
+    except AuditError as err:  # a durable store failed: publish nothing, withdraw it from those that recorded it
+        partial = getattr(err, "result", None)
+        if partial is not None and partial.stores:
+            _withdraw(event, partial.stores, "publish: another durable audit store failed; not published")
+        raise
+    _test_crash("after-record")
     try:
         os.replace(tmp_path, dest_path)
-        dfd = os.open(os.path.dirname(os.path.abspath(dest_path)), os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError as exc:
-        failed = dataclasses.replace(
-            event, event_id="", time_utc="", status="failed",
-            host={**event.host, "supersedes": event.event_id, "error": f"publish: {type(exc).__name__}"},
-        )
-        try:
-            emit(failed, audit)
-        except AuditError:
-            pass  # the error below still tells the caller that nothing was published
-        raise AuditError(f"publish: recorded event {event.event_id} but could not publish {dest_path}: "
+    except BaseException as exc:
+        _withdraw(event, result.stores, f"publish: {type(exc).__name__}")
+        if isinstance(exc, OSError):
+            raise AuditError(f"publish: recorded event {event.event_id} but could not publish {dest_path}: "
                              f"{exc.strerror or exc}; a status='failed' event supersedes it") from None
+        raise
+    fsync_dir(os.path.dirname(dest_abs))  # (ignores the platforms that cannot fsync a directory)
+    _test_crash("after-rename")
+    for store in result.stores:
+        try:
+            store.settle(event.event_id)
+        except Exception as exc:  # noqa: BLE001 - published: reconcile will find it in place and clear the mark
+            _log.warning("audit store %s: could not clear the in-doubt mark of %s: %s", store.url, event.event_id, exc)
     return result

@@ -16,23 +16,40 @@ an exclusive write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-sc
 named after the schema-qualified table), reads the head hash and inserts the next record before
 committing.
 
-PostgreSQL privileges: the labeling service needs only SELECT and INSERT on ``synthmark_audit`` and
-SELECT, INSERT, UPDATE on ``synthmark_audit_meta`` (no UPDATE/DELETE on the records). Give DELETE
-on ``synthmark_audit`` only to the role that runs ``synthmark audit purge``. The first
-``AuditLog(url)`` creates both tables (needs CREATE on the schema) unless they exist.
+Publications in doubt: :func:`synthmark.audit.publish` records an output *before* renaming it to its
+final name. The record's append also inserts a row in ``synthmark_audit_pending`` (same transaction:
+output path, SHA-256, temp path, owner host/pid); the row is deleted once the rename is done
+(``settle``, a cheap non-durable delete). A process killed in between leaves the row behind, and
+``AuditLog.reconcile()`` (run by every writable ``AuditLog(url)`` when it opens, and by ``synthmark
+audit reconcile``) settles it: the output is at its path with its hash -> nothing to add; otherwise a
+``status='failed'`` event that ``supersedes`` the record is appended to the chain (history is never
+rewritten). Rows of a process still running, or of another host, are left alone. The pending table
+is bookkeeping, not evidence: the chain stays the record.
+
+PostgreSQL privileges: the labeling service needs only SELECT and INSERT on ``synthmark_audit``,
+SELECT, INSERT, UPDATE on ``synthmark_audit_meta`` and SELECT, INSERT, DELETE on
+``synthmark_audit_pending`` (no UPDATE/DELETE on the records). Give DELETE on ``synthmark_audit``
+only to the role that runs ``synthmark audit purge``. The first ``AuditLog(url)`` creates the tables
+(needs CREATE on the schema) unless they exist; a store created before the pending table existed
+gets it on the first writable open (or: ``CREATE TABLE synthmark_audit_pending`` as below, by an admin).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
 import io
 import json
+import logging
 import os
 import re
+import socket
 import sqlite3
 import threading
+import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import IO, Iterator
 
@@ -45,6 +62,14 @@ MIN_RETENTION_DAYS = 180
 _FORMAT = "synthmark-audit-v1"
 _TABLE = "synthmark_audit"
 _META = "synthmark_audit_meta"
+_PENDING = "synthmark_audit_pending"
+_PENDING_COLUMNS = "event_id, seq, output_path, output_sha256, temp_path, hostname, pid, pid_start, created_at"
+_PENDING_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {_PENDING} (event_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, "
+    "output_path TEXT NOT NULL, output_sha256 TEXT NOT NULL, temp_path TEXT, hostname TEXT NOT NULL, "
+    "pid BIGINT NOT NULL, pid_start TEXT, created_at TEXT NOT NULL)"
+)
+_log = logging.getLogger("synthmark.audit")
 _COLUMNS = "seq, kind, event_id, event_time, recorded_at, body, prev_hash, hash, mac"
 _abandoned: list = []  # connections inherited across fork: never used or closed in the child
 
@@ -78,8 +103,9 @@ class _Backend:
         r = cur.fetchone()
         return (0, GENESIS_HASH) if r is None else (int(r[0]), r[1])
 
-    def insert(self, cur, recs: list, head: str) -> None:
-        """Insert ``recs`` and move the head marker to the last one (same transaction)."""
+    def insert(self, cur, recs: list, head: str, pending: list = (), settled: list = ()) -> None:
+        """Insert ``recs`` and move the head marker to the last one (same transaction); also insert
+        the in-doubt rows ``pending`` and delete those of the withdrawn event ids ``settled``."""
         cur.executemany(
             self.q(f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             [(r.seq, r.kind, r.event_id, r.event_time, r.recorded_at, r.body, r.prev_hash, r.hash, r.mac) for r in recs],
@@ -88,6 +114,14 @@ class _Backend:
             self.q(f"INSERT INTO {_META} (k, v) VALUES ('head', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v"),
             (head,),
         )
+        if pending:
+            cur.executemany(self.q(f"INSERT INTO {_PENDING} ({_PENDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                            pending)
+        if settled:
+            cur.executemany(self.q(f"DELETE FROM {_PENDING} WHERE event_id = ?"), [(e,) for e in settled])
+
+    def pending_rows(self) -> list:
+        return self.query(f"SELECT {_PENDING_COLUMNS} FROM {_PENDING} ORDER BY seq", ())
 
     def page(self, after: int, limit: int, kind: str | None = None) -> list[AuditRecord]:
         where = "seq > ?" + (" AND kind = ?" if kind else "")
@@ -140,6 +174,7 @@ class _SqliteBackend(_Backend):
                 conn.execute(f"CREATE INDEX IF NOT EXISTS {_TABLE}_time ON {_TABLE} (event_time)")
                 conn.execute(f"CREATE TABLE IF NOT EXISTS {_META} (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
                 conn.execute(f"INSERT OR IGNORE INTO {_META} (k, v) VALUES ('format', ?)", (_FORMAT,))
+                conn.execute(_PENDING_DDL)  # (added in place to stores created before it existed)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -156,6 +191,27 @@ class _SqliteBackend(_Backend):
 
     def write_txn(self):
         return _SqliteTxn(self)
+
+    def pending_rows(self) -> list:
+        try:
+            return self.conn.execute(f"SELECT {_PENDING_COLUMNS} FROM {_PENDING} ORDER BY seq").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []  # a store written only by versions before the pending table (read-only here)
+            raise AuditError(f"audit store {self.shown}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit store {self.shown}: {exc}") from None
+
+    def settle(self, event_id: str) -> None:
+        """Delete an in-doubt row without waiting for the disk (losing it only costs a reconcile check)."""
+        try:
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self.conn.execute(f"DELETE FROM {_PENDING} WHERE event_id = ?", (event_id,))
+            finally:
+                self.conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit store {self.shown}: {exc}") from None
 
     def reconnect(self):
         _abandoned.append(self.conn)
@@ -228,7 +284,8 @@ class _PgBackend(_Backend):
                 return conn
             with conn.transaction():
                 exists = conn.execute(
-                    "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL", (_TABLE, _META)
+                    "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+                    (_TABLE, _META, _PENDING),
                 ).fetchone()[0]
                 if not exists:  # (CREATE ... IF NOT EXISTS would still need CREATE on the schema)
                     conn.execute("SELECT pg_advisory_xact_lock(7211939458510043137)")  # serialises creation
@@ -242,13 +299,15 @@ class _PgBackend(_Backend):
                     conn.execute(
                         f"INSERT INTO {_META} (k, v) VALUES ('format', %s) ON CONFLICT (k) DO NOTHING", (_FORMAT,)
                     )
+                    conn.execute(_PENDING_DDL)
                 ok = conn.execute(
-                    f"SELECT has_table_privilege('{_TABLE}', 'INSERT') AND has_table_privilege('{_META}', 'UPDATE')"
+                    f"SELECT has_table_privilege('{_TABLE}', 'INSERT') AND has_table_privilege('{_META}', 'UPDATE') "
+                    f"AND has_table_privilege('{_PENDING}', 'INSERT') AND has_table_privilege('{_PENDING}', 'DELETE')"
                 ).fetchone()[0]
                 if not ok:
                     raise AuditError(
-                        f"audit store {self.shown}: this role may not write (needs INSERT on {_TABLE} "
-                        f"and INSERT/UPDATE on {_META})"
+                        f"audit store {self.shown}: this role may not write (needs INSERT on {_TABLE}, "
+                        f"INSERT/UPDATE on {_META} and INSERT/DELETE on {_PENDING})"
                     )
         except (psycopg.Error, AuditError) as exc:
             conn.close()
@@ -269,9 +328,35 @@ class _PgBackend(_Backend):
     def write_txn(self):
         return _PgTxn(self)
 
-    def insert(self, cur, recs: list, head: str) -> None:
+    def insert(self, cur, recs: list, head: str, pending: list = (), settled: list = ()) -> None:
         with self.conn.pipeline():  # all statements in one round trip
-            super().insert(cur, recs, head)
+            super().insert(cur, recs, head, pending, settled)
+
+    def pending_rows(self) -> list:
+        import psycopg
+
+        try:
+            return self.conn.execute(f"SELECT {_PENDING_COLUMNS} FROM {_PENDING} ORDER BY seq").fetchall()
+        except psycopg.errors.UndefinedTable:
+            return []  # a store written only by versions before the pending table (read-only here)
+        except psycopg.Error as exc:
+            raise AuditError(f"audit store {self.shown}: {' '.join(str(exc).split())}") from None
+
+    def settle(self, event_id: str) -> None:
+        """Delete an in-doubt row in one round trip, without waiting for the WAL flush."""
+        import psycopg
+        from psycopg import sql
+
+        stmt = sql.SQL("BEGIN; SET LOCAL synchronous_commit = off; DELETE FROM {} WHERE event_id = {}; COMMIT").format(
+            sql.Identifier(_PENDING), sql.Literal(event_id))
+        try:
+            self.conn.execute(stmt)
+        except psycopg.Error as exc:
+            try:
+                self.conn.execute("ROLLBACK")
+            except psycopg.Error:
+                pass
+            raise AuditError(f"audit store {self.shown}: {' '.join(str(exc).split())}") from None
 
     def reconnect(self):
         _abandoned.append(self.conn)
@@ -365,10 +450,105 @@ class PurgeResult:
 
 
 class _Slot:
-    __slots__ = ("event", "record", "error", "done")
+    __slots__ = ("event", "pending", "record", "error", "done")
 
-    def __init__(self, event):
-        self.event, self.record, self.error, self.done = event, None, None, False
+    def __init__(self, event, pending=None):
+        self.event, self.pending, self.record, self.error, self.done = event, pending, None, None, False
+
+
+@dataclass(frozen=True)
+class PendingPublication:
+    """A record whose output publication is not confirmed yet (``AuditLog.pending()``)."""
+
+    event_id: str
+    seq: int
+    output_path: str
+    output_sha256: str
+    temp_path: str | None
+    hostname: str
+    pid: int
+    pid_start: str | None
+    created_at: str
+
+
+@dataclass
+class ReconcileResult:
+    """What ``AuditLog.reconcile()`` found: event ids confirmed ``published`` (the output is at its
+    path with its hash), the ``failed`` records it appended (one per unpublished output), and the
+    entries it left alone (``in_flight``: owner process still running; ``other_hosts``)."""
+
+    published: list = field(default_factory=list)
+    failed: list = field(default_factory=list)  # AuditRecord of each appended status='failed' event
+    in_flight: list = field(default_factory=list)
+    other_hosts: list = field(default_factory=list)
+    removed_temp: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.published)} confirmed published", f"{len(self.failed)} recorded as failed"]
+        if self.in_flight:
+            parts.append(f"{len(self.in_flight)} still in flight")
+        if self.other_hosts:
+            parts.append(f"{len(self.other_hosts)} from other hosts left alone")
+        return "reconcile: " + ", ".join(parts)
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+_BOOT_ID = _boot_id()
+
+
+def _proc_start(pid: int) -> str | None:
+    """``boot_id:starttime`` of a live process (Linux), '' when unknown, None when it is not running."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode("ascii", "replace")
+    except FileNotFoundError:
+        return None
+    except OSError:
+        stat = None
+    if stat is not None:
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) < 20 or fields[0] in ("Z", "X", "x"):  # a zombie is dead: it publishes nothing
+            return None
+        return f"{_BOOT_ID}:{fields[19]}"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return ""
+
+
+_own_start_cache: dict = {}
+
+
+def _own_start() -> str:
+    pid = os.getpid()  # (keyed by pid: a forked child has its own)
+    if pid not in _own_start_cache:
+        _own_start_cache[pid] = _proc_start(pid) or ""
+    return _own_start_cache[pid]
+
+
+def _owner_alive(pid: int, pid_start: str | None) -> bool:
+    now = _proc_start(pid)
+    if now is None:
+        return False
+    return not (pid_start and now and now != pid_start)  # a different start time: the pid was reused
+
+
+def _sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 _live_logs: "weakref.WeakSet[AuditLog]" = weakref.WeakSet()
@@ -390,15 +570,19 @@ if hasattr(os, "register_at_fork"):
 class AuditLog:
     """An append-only, hash-chained audit log in SQLite or PostgreSQL.
 
-    ``AuditLog(url=None, *, key=None, min_retention_days=180, read_only=False)``. ``url`` defaults
-    to ``$SYNTHMARK_AUDIT`` or ``./synthmark-audit.db``. ``key`` (a :class:`synthmark.Key`) adds an
-    HMAC to every record; a log created with a key records its ``key.id`` (never the bytes) and then
-    refuses appends without the same key. Safe to share between threads; each process opens its
-    own connection (also after ``fork``).
+    ``AuditLog(url=None, *, key=None, min_retention_days=180, read_only=False, reconcile=True)``.
+    ``url`` defaults to ``$SYNTHMARK_AUDIT`` or ``./synthmark-audit.db``. ``key`` (a
+    :class:`synthmark.Key`) adds an HMAC to every record; a log created with a key records its
+    ``key.id`` (never the bytes) and then refuses appends without the same key. Safe to share
+    between threads; each process opens its own connection (also after ``fork``).
+
+    A writable log runs :meth:`reconcile` when it opens (``reconcile=False`` to skip; the result is
+    in ``last_reconcile``), so outputs left unpublished by a killed process on this host get their
+    ``'failed'`` record before new work starts.
     """
 
     def __init__(self, url: str | None = None, *, key=None, min_retention_days: int = MIN_RETENTION_DAYS,
-                 read_only: bool = False):
+                 read_only: bool = False, reconcile: bool = True):
         if key is not None and type(key).__name__ != "Key":
             raise InvalidTypeError(f"key: expected synthmark.Key or None, got {type(key).__name__}")
         if isinstance(min_retention_days, bool) or not isinstance(min_retention_days, int):
@@ -419,8 +603,11 @@ class AuditLog:
         _live_logs.add(self)
         self._mac_key = mac_key(key.secret_bytes()) if key is not None else None
         self._key_id = key.id if key is not None else None
+        self.last_reconcile: ReconcileResult | None = None
         try:
             self._setup_signing()
+            if reconcile and not read_only:
+                self.last_reconcile = self.reconcile()
         except BaseException:
             self._b.close()
             raise
@@ -491,17 +678,31 @@ class AuditLog:
 
     # ----------------------------------------------------------------------------------------- writes
 
-    def append(self, event: AuditEvent) -> AuditRecord:
+    def append(self, event: AuditEvent, *, pending: bool = False, temp_path=None) -> AuditRecord:
         """Append one event; returns its record once the commit is durable. Raises AuditError.
 
         Group commit: when several threads append at once, the one holding the write lock commits
         every event queued meanwhile in one transaction (one fsync); each call still returns only
         after its own record is durable. If that batch fails, its events are retried one by one so
         a bad event (e.g. a duplicate id) fails alone.
+
+        ``pending=True`` (what :func:`synthmark.audit.publish` uses): the output at
+        ``event.output_path`` is not published yet; the same transaction marks the record in doubt
+        (with ``temp_path``, the complete temporary output) until :meth:`settle` is called after
+        the rename, or :meth:`reconcile` decides. A ``'failed'`` event that ``supersedes`` a record
+        clears that record's mark in its own transaction.
         """
         if not isinstance(event, AuditEvent):
             raise InvalidTypeError(f"event: expected AuditEvent, got {type(event).__name__}")
-        slot = _Slot(event)
+        row = None
+        if pending:
+            if event.status != "published" or event.output_path is None or event.output_sha256 is None:
+                raise InvalidArgumentError("append(pending=True): the event needs status='published', output_path "
+                                           "and output_sha256")
+            start = _own_start()
+            row = (event.output_path, event.output_sha256, None if temp_path is None else os.path.abspath(temp_path),
+                   socket.gethostname(), os.getpid(), start or None)
+        slot = _Slot(event, row)
         with self._qlock:
             self._queue.append(slot)
         with self._lock:
@@ -527,31 +728,44 @@ class AuditLog:
     def _commit_group(self, batch: list) -> None:
         if len(batch) > 1:
             try:
-                for slot, rec in zip(batch, self._write([s.event for s in batch])):
+                for slot, rec in zip(batch, self._write([s.event for s in batch], [s.pending for s in batch])):
                     slot.record, slot.done = rec, True
                 return
             except Exception:  # noqa: BLE001 - retried one by one below; each slot gets its own outcome
                 pass
         for slot in batch:
             try:
-                slot.record = self._write([slot.event])[0]
+                slot.record = self._write([slot.event], [slot.pending])[0]
             except Exception as exc:  # noqa: BLE001 - handed to the thread that appended this event
                 slot.error = exc
             slot.done = True
 
-    def _write(self, events: list) -> list[AuditRecord]:
-        """One transaction: lock, read head, insert ``events`` chained after it, commit (durable)."""
+    def _write(self, events: list, pending: list | None = None, only_if_pending: bool = False) -> list[AuditRecord]:
+        """One transaction: lock, read head, insert ``events`` chained after it, commit (durable).
+
+        ``pending[i]`` (or None): the in-doubt row of ``events[i]``. ``only_if_pending``: write only
+        if every superseded record is still in doubt (else nothing, returns []): two reconcilers
+        never both withdraw one record."""
         b = self._backend()
         with b.write_txn() as (cur, (seq, prev)):
+            settled = [ev.supersedes for ev in events if ev.supersedes is not None]
+            if only_if_pending:
+                for eid in settled:
+                    cur.execute(b.q(f"SELECT 1 FROM {_PENDING} WHERE event_id = ?"), (eid,))
+                    if cur.fetchone() is None:
+                        return []
             recorded = utc_timestamp()  # taken under the lock: non-decreasing along the chain on one host
             recs = []
-            for ev in events:
+            rows = []
+            for i, ev in enumerate(events):
                 rec = build_record(seq + 1, "event", ev.event_id, ev.time_utc, recorded, ev.to_dict(), prev,
                                    self._mac_key)
                 recs.append(rec)
                 seq, prev = rec.seq, rec.hash
+                if pending is not None and pending[i] is not None:
+                    rows.append((ev.event_id, rec.seq, *pending[i], recorded))
             try:
-                b.insert(cur, recs, head_marker(recs[-1], self._mac_key))
+                b.insert(cur, recs, head_marker(recs[-1], self._mac_key), rows, settled)
             except Exception as exc:
                 if "unique" in str(exc).lower() and "event_id" in str(exc).lower():
                     which = events[0].event_id if len(events) == 1 else "in this batch"
@@ -559,7 +773,89 @@ class AuditLog:
                 raise
         return recs
 
-    __call__ = append  # so an AuditLog can be used as an on_labeled sink directly
+    def __call__(self, event: AuditEvent) -> AuditRecord:  # so an AuditLog can be an on_labeled sink directly
+        return self.append(event)
+
+    # ----------------------------------------------------------------------------------------- publications in doubt
+
+    def settle(self, event_id: str) -> None:
+        """The output of ``event_id`` (appended with ``pending=True``) is now published: clear its
+        in-doubt mark. Not durable on purpose (cheap): if the mark survives a crash, ``reconcile``
+        finds the output in place with its hash and clears it without adding a record."""
+        with self._lock:
+            if self.read_only:
+                raise AuditError(f"audit store {self._shown} is opened read-only")
+            self._backend().settle(event_id)
+
+    def pending(self) -> list[PendingPublication]:
+        """Records whose output publication is not confirmed (in flight, or left by a crash)."""
+        with self._lock:
+            rows = self._backend().pending_rows()
+        return [PendingPublication(r[0], int(r[1]), r[2], r[3], r[4], r[5], int(r[6]), r[7], r[8]) for r in rows]
+
+    def reconcile(self, *, all_hosts: bool = False, grace_seconds: float = 300.0,
+                  remove_temp: bool = True) -> ReconcileResult:
+        """Settle the records whose publication is in doubt; returns a :class:`ReconcileResult`.
+
+        For each in-doubt record of this host whose process is no longer running: if its output is
+        at ``output_path`` with the recorded SHA-256 it was published (the mark is cleared);
+        otherwise a ``status='failed'`` event with ``supersedes`` = that event id is appended (the
+        chain keeps both and still verifies) and its leftover temporary file is deleted
+        (``remove_temp``). Records of running processes are left alone; so are those of other hosts
+        unless ``all_hosts`` (outputs on a shared file system), and then only when older than
+        ``grace_seconds``. Safe to run concurrently: a record is withdrawn at most once.
+        """
+        if self.read_only:
+            raise AuditError(f"audit store {self._shown} is opened read-only; reconcile needs to write")
+        result = ReconcileResult()
+        me = socket.gethostname()
+        now = time.time()
+        for p in self.pending():
+            if p.hostname != me:
+                age = now - datetime.fromisoformat(p.created_at.replace("Z", "+00:00")).timestamp()
+                if not all_hosts:
+                    result.other_hosts.append(p.event_id)
+                    continue
+                if age < grace_seconds:
+                    result.in_flight.append(p.event_id)
+                    continue
+            elif _owner_alive(p.pid, p.pid_start):
+                result.in_flight.append(p.event_id)
+                continue
+            reason = None
+            try:
+                if not os.path.isfile(p.output_path):
+                    reason = "the output is missing: the process ended between its record and the rename"
+                elif _sha256_file(p.output_path) != p.output_sha256:
+                    reason = "the file at the output path has other content: the rename never happened"
+            except OSError as exc:
+                reason = f"the output cannot be read ({exc.strerror or exc})"
+            if reason is None:
+                self.settle(p.event_id)
+                result.published.append(p.event_id)
+                continue
+            rec = self.get(p.event_id)
+            if rec is None or rec.kind != "event":  # purged meanwhile (only possible for ancient rows)
+                self.settle(p.event_id)
+                continue
+            orig = rec.event
+            failed = dataclasses.replace(orig, event_id="", time_utc="", status="failed", supersedes=orig.event_id,
+                                         reason=f"reconcile: {reason}")
+            with self._lock:
+                recs = self._write([failed], only_if_pending=True)
+            if not recs:
+                continue  # another reconciler got there first
+            result.failed.append(recs[0])
+            _log.warning("audit: event %s withdrawn by failed event %s: %s", orig.event_id, failed.event_id, reason)
+            if remove_temp and p.temp_path and p.temp_path != p.output_path:
+                try:
+                    os.unlink(p.temp_path)
+                    result.removed_temp.append(p.temp_path)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    _log.warning("audit: could not remove leftover temporary output %s: %s", p.temp_path, exc)
+        return result
 
     def purge(self, older_than_days: int, *, now: datetime | None = None) -> PurgeResult:
         """Delete the oldest records older than ``older_than_days`` and append an anchor record.
@@ -663,7 +959,8 @@ class AuditLog:
             return n
         fields = ["seq", "kind", "event_id", "event_time", "recorded_at", "user_ref", "consent_ref", "recipient_ref",
                   "content_id", "media_type", "output_sha256", "status", "event_kind", "tool_version", "labels",
-                  "host", "segment_sha256", "anchor", "prev_hash", "hash", "mac"]
+                  "host", "segment_sha256", "anchor", "prev_hash", "hash", "mac", "output_path", "supersedes",
+                  "reason"]
         w = csv.DictWriter(fp, fieldnames=fields, lineterminator="\n")
         w.writeheader()
         for rec in self.records(since, until):
@@ -672,7 +969,7 @@ class AuditLog:
                                                  "hash", "mac")}
             if rec.kind == "event":
                 for k in ("user_ref", "consent_ref", "recipient_ref", "content_id", "media_type", "output_sha256",
-                          "status", "tool_version"):
+                          "status", "tool_version", "output_path", "supersedes", "reason"):
                     row[k] = d.get(k)
                 row["event_kind"] = d.get("kind")
                 row["labels"] = json.dumps(d.get("labels", {}), ensure_ascii=False, sort_keys=True)

@@ -50,11 +50,30 @@ def _is_attached_pic(stream) -> bool:
         return False
 
 
+def _unusable_stream(stream) -> str | None:
+    """Why an audio/video stream cannot be decoded (a corrupt header leaves no codec), else None."""
+    cc = stream.codec_context
+    if cc is None:
+        return "no decoder for its codec"
+    if stream.type == "video" and not _is_attached_pic(stream) and (cc.width <= 0 or cc.height <= 0):
+        return f"frame size {cc.width}x{cc.height}"
+    if stream.type == "audio" and (not cc.sample_rate or cc.sample_rate <= 0 or cc.layout is None):
+        return "no sample rate or channel layout"
+    return None
+
+
 def open_input(src):
     try:
-        return av.open(os.fspath(src))
+        container = av.open(os.fspath(src))
     except (av.FFmpegError, UnicodeDecodeError) as exc:
         raise _media_error(src, exc) from None
+    for stream in list(container.streams.video) + list(container.streams.audio):
+        why = _unusable_stream(stream)
+        if why is not None:
+            msg = f"cannot decode {os.fspath(src)}: {stream.type} stream #{stream.index}: {why}"
+            container.close()  # stream objects must not be touched after this (PyAV frees them)
+            raise MediaError(msg + " (corrupt, truncated or unsupported)")
+    return container
 
 
 def transcode(

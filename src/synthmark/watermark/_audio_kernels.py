@@ -7,7 +7,10 @@ Signal model (all at the internal rate, 16 kHz):
 Each projection carries one bit by spread-transform dither modulation (STDM) on tile log-energies:
   p = sum_q u_q * log(E_q + eps) / sqrt(NP),  quantised to the keyed lattice  d + delta*(k + bit/2).
 The embedder changes each tile's gain so that p lands on the lattice point (host interference is
-rejected, unlike plain spread spectrum); the detector reads p and maps it to a soft bit in [-1, 1].
+rejected, unlike plain spread spectrum), splitting the change over the tiles so that the added energy
+is least (quiet tiles move more, loud ones less), which allows a large lattice step at SNR >= 35 dB.
+The detector reads p, maps it to a soft bit in [-1, 1] and weights it by the projection's energy
+above the window's per-band noise floor (tiles filled by noise or codec noise carry little).
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ H = 512
 BIN_LO = 20
 BAND_W = 8
 N_BANDS = 25
-REL_FLOOR = 5e-2  # tile energies are floored at -13 dB below the frame mean band energy (scale-free)
 ABS_FLOOR = 4e-7  # mean band energy below this (about -90 dBFS) = digital silence: the frame carries nothing
 SILENT = -1000.0
+REL_FLOOR = 5e-2  # tile energies are floored at -13 dB below the frame mean band energy (scale-free)
+DMAX = 1.0  # largest log-energy change of one tile per pass (amplitude x0.61 .. x1.65)
 
 
 @njit(cache=True, nogil=True)
@@ -161,12 +165,16 @@ def _ifft_pair(ar, ai, br, bi, zr, zi, rev, twr, twi, window, out_a, a_off, out_
 
 
 @njit(cache=True, nogil=True)
-def _band_log(sr, si, fl, logE, eb):
+def _band_log(sr, si, fl, logE, eb, lin, flo):
+    m = 0.0
     for b in range(N_BANDS):
         e = 0.0
         for i in range(b * BAND_W, (b + 1) * BAND_W):
             e += sr[i] * sr[i] + si[i] * si[i]
         eb[b] = e
+        lin[fl * N_BANDS + b] = e
+        m += e
+    flo[fl] = REL_FLOOR * m / N_BANDS
     floored_log(eb, N_BANDS, logE, fl * N_BANDS)
 
 
@@ -190,6 +198,9 @@ def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dithe
     zi = np.zeros(N)
     logE = np.zeros(ntile)
     eb = np.zeros(N_BANDS)
+    lin = np.zeros(ntile)
+    cost = np.zeros(ntile)
+    flo = np.zeros(gf)
     delta = np.zeros(ntile)
     gain = np.zeros(ntile)
     target = np.zeros(pp)
@@ -212,7 +223,13 @@ def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dithe
                     si += xi[fl * C + c, i]
                 dr[fl, i] = sr / C
                 di[fl, i] = si / C
-            _band_log(dr[fl], di[fl], fl, logE, eb)
+            _band_log(dr[fl], di[fl], fl, logE, eb, lin, flo)
+            for b in range(N_BANDS):
+                e = 0.0
+                for c in range(C):
+                    for i in range(b * BAND_W, (b + 1) * BAND_W):
+                        e += xr[fl * C + c, i] * xr[fl * C + c, i] + xi[fl * C + c, i] * xi[fl * C + c, i]
+                cost[fl * N_BANDS + b] = e / C
         for it in range(iters + 1):
             if it > 0:  # re-analyse the marked frames (this group's and earlier marks) and correct
                 for fl in range(gf):
@@ -225,8 +242,8 @@ def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dithe
                 for fl in range(0, gf, 2):
                     _fft_pair(dm[fl], 0, dm[fl + 1], 0, window, zr, zi, rev, twr, twi, dr[fl], di[fl],
                               dr[fl + 1], di[fl + 1])
-                    _band_log(dr[fl], di[fl], fl, logE, eb)
-                    _band_log(dr[fl + 1], di[fl + 1], fl + 1, logE, eb)
+                    _band_log(dr[fl], di[fl], fl, logE, eb, lin, flo)
+                    _band_log(dr[fl + 1], di[fl + 1], fl + 1, logE, eb, lin, flo)
             for i in range(ntile):
                 delta[i] = 0.0
             for j in range(pp):
@@ -252,9 +269,27 @@ def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dithe
                 if it > 0:  # corrections are bounded: where the analysis is unstable (onsets) do not chase it
                     lim = 0.25 * step
                     e = min(lim, max(-lim, e))
-                e *= inv_sqrt / kappa
+                # cheapest split of the projection change over its tiles (least added energy):
+                # minimise sum_q C_q delta_q^2 (C_q: the tile's energy, mean over channels) subject to
+                # dp = sum_q u_q s_q delta_q / sqrt(NP) = e / kappa, where s_q = E_q / (E_q + F) is the
+                # sensitivity of the floored log of the analysed (channel-mean) energy E_q:
+                # delta_q = lam * u_q * s_q / C_q. Loud tiles get small relative changes, quieter ones
+                # larger (capped at DMAX): far less added energy than an equal split for the same dp.
+                ssum = 0.0
                 for q in range(j * np_tiles, (j + 1) * np_tiles):
-                    delta[tile_of[pg, q]] = usign[pg, q] * e
+                    ti = tile_of[pg, q]
+                    sq_ = lin[ti] / (lin[ti] + flo[ti // N_BANDS])
+                    if cost[ti] > 0.0:
+                        ssum += sq_ * sq_ / cost[ti]
+                if not ssum > 0.0:  # every tile of the projection is exactly zero
+                    continue
+                lam = e * np.sqrt(np_tiles) / (kappa * ssum)
+                for q in range(j * np_tiles, (j + 1) * np_tiles):
+                    ti = tile_of[pg, q]
+                    d = 0.0
+                    if cost[ti] > 0.0:
+                        d = usign[pg, q] * lam * lin[ti] / ((lin[ti] + flo[ti // N_BANDS]) * cost[ti])
+                    delta[ti] = min(DMAX, max(-DMAX, d))
             for i in range(ntile):
                 gain[i] = np.exp(0.5 * delta[i]) - 1.0
             for sq in range(nseq):
@@ -309,7 +344,7 @@ def _soft(p, d, step):
 
 @njit(cache=True, nogil=True)
 def sync_scores(logE, row0, row_step, nframes, gf, np_tiles, tile_of, usign, dither, role, sync_sign,
-                sync_use, step, floor_logE, out_num, out_den):
+                sync_use, step, floor_logE, nf, cw, out_num, out_den):
     """For every period phase k (frame f of the window is period frame (f + k) mod PF), sum over the
     sync projections with sync_use[s] of x*s (num) and x*x (den); x is the soft value (+1 ~ bit 1).
     Window frame f is row row0 + f*row_step of logE. Projections whose tiles are all near the
@@ -334,15 +369,17 @@ def sync_scores(logE, row0, row_step, nframes, gf, np_tiles, tile_of, usign, dit
                     continue
                 p = 0.0
                 mn = 1e30
+                ns = 0.0
                 for q in range(j * np_tiles, (j + 1) * np_tiles):
                     ti = tile_of[pg, q]
                     v = logE[row0 + (f + ti // N_BANDS) * row_step, ti % N_BANDS]
                     if v < mn:
                         mn = v
                     p += usign[pg, q] * v
+                    ns += np.exp(nf[ti % N_BANDS] - v)
                 if mn < floor_logE:
                     continue
-                x = _soft(p * inv_sqrt, dither[pg, j], step)
+                x = _soft(p * inv_sqrt, dither[pg, j], step) * np.exp(-cw * ns / np_tiles)
                 num += x * sync_sign[s]
                 den += x * x
             f += gf
@@ -352,7 +389,7 @@ def sync_scores(logE, row0, row_step, nframes, gf, np_tiles, tile_of, usign, dit
 
 @njit(cache=True, nogil=True)
 def soft_projections(logE, nframes, k, gf, np_tiles, tile_of, usign, dither, role, step, floor_logE,
-                     n_coded, n_sync, coded_acc, coded_cnt, sync_x):
+                     nf, cw, n_coded, n_sync, coded_acc, coded_cnt, sync_x):
     """At phase k, accumulate soft values of coded bits (sum and count) and store sync soft values
     (sum over repeats) for the window's complete groups."""
     PG = tile_of.shape[0]
@@ -365,15 +402,17 @@ def soft_projections(logE, nframes, k, gf, np_tiles, tile_of, usign, dither, rol
         for j in range(pp):
             p = 0.0
             mn = 1e30
+            ns = 0.0
             for q in range(j * np_tiles, (j + 1) * np_tiles):
                 ti = tile_of[pg, q]
                 v = logE[f + ti // N_BANDS, ti % N_BANDS]
                 if v < mn:
                     mn = v
                 p += usign[pg, q] * v
+                ns += np.exp(nf[ti % N_BANDS] - v)
             if mn < floor_logE:
                 continue
-            x = _soft(p * inv_sqrt, dither[pg, j], step)
+            x = _soft(p * inv_sqrt, dither[pg, j], step) * np.exp(-cw * ns / np_tiles)
             r = role[pg, j]
             if r >= 0:
                 coded_acc[r] += x

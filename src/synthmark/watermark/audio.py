@@ -8,8 +8,11 @@ How it works (details in ``_audio_kernels``):
   shaped by the signal's own spectrum: nothing is added to digital silence) is computed there,
   interpolated back to the input rate and added.
 * Each projection of NP tiles (band x frame) carries one bit by spread-transform dither modulation on
-  log-energies, which rejects host interference (plain spread spectrum cannot carry 64 bits in 10 s at
-  35 dB SNR). Bits are a keyed interleave of the 64-bit payload + CRC-32 convolutional codeword
+  log-energies, which rejects host interference (plain or improved spread spectrum cannot carry 64
+  bits in 10 s at 35 dB SNR: the host's own projection spread is ~10x the mark's). The projection
+  change is split over its tiles at least added energy (quiet tiles move more), so the lattice step
+  is large (robust to noise and codecs) at SNR >= 35 dB; detection weights each soft value by the
+  projection's energy above a per-band noise floor estimated from the window. Bits are a keyed interleave of the 64-bit payload + CRC-32 convolutional codeword
   (K=15, soft Viterbi, from ``synthmark._core``) and of keyed sync bits; the pattern repeats with a
   period of ``PERIOD_SECONDS`` so any window at least that long holds every coded bit.
 * Detection searches the frame phase (coarse 4 ms then fine 0.5 ms) and the position in the period
@@ -45,7 +48,7 @@ PP = (GF * K.N_BANDS) // NP  # projections per group
 SYNC_FRACTION = 0.40
 RATE_INVERSE = 4  # convolutional code rate 1/4
 CONSTRAINT_LENGTH = 15
-STEP = 0.33  # STDM lattice step (natural-log energy units); sets the SNR (about 36 dB on speech)
+STEP = 0.75  # STDM lattice step (natural-log energy units); sets the SNR (about 36 dB on speech)
 KAPPA = 0.85  # about the share of a frame's gain change that the analysis window of that frame sees
 ITERS = 1  # re-analysis + correction passes per group (embedding precision)
 DEFAULT_THRESHOLD = 1e-9
@@ -432,6 +435,19 @@ def _floor_logE(x: np.ndarray) -> float:
     return K.SILENT + 1.0
 
 
+NF_PERCENTILE = 10.0  # noise floor of a band = this percentile of its log energy over the window
+NF_WEIGHT = 1.0  # soft value *= exp(-NF_WEIGHT * mean_q(noise_floor / E_q)) over the projection's tiles
+
+
+def _noise_floor(logE: np.ndarray) -> np.ndarray:
+    """Per-band log noise floor of a window: a low percentile of the band's log energy over the
+    non-silent frames (additive noise and codec noise fill the quiet frames)."""
+    live = logE[:, 0] > K.SILENT + 1.0
+    if live.sum() < 4:
+        return np.full(K.N_BANDS, -50.0)
+    return np.percentile(logE[live], NF_PERCENTILE, axis=0)
+
+
 def _search(x: np.ndarray, lay: _Layout):
     """Best (phase, k, search score) over frame phases and period positions."""
     L = len(x)
@@ -444,10 +460,11 @@ def _search(x: np.ndarray, lay: _Layout):
     rows_per_hop = K.H // COARSE_STEP
     starts = np.arange(0, L - K.N + 1, COARSE_STEP)
     logE = _logE_at(x, 0, COARSE_STEP, len(starts))
+    nf = _noise_floor(logE)
     for i in range(rows_per_hop):
         nfr = (len(starts) - 1 - i) // rows_per_hop + 1
         K.sync_scores(logE, i, rows_per_hop, nfr, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role,
-                      lay.sync_sign, lay.sync_search, STEP, floor, num, den)
+                      lay.sync_sign, lay.sync_search, STEP, floor, nf, NF_WEIGHT, num, den)
         sc = num / np.sqrt(np.maximum(den, 1e-12))
         k = int(np.argmax(sc))
         if sc[k] > best[0]:
@@ -469,16 +486,16 @@ def _search(x: np.ndarray, lay: _Layout):
         lg = _logE_at(x, ph, K.H, nfr)
         ks = np.array([(kk + o) % PF for o in (-1, 0, 1)])
         K.sync_scores(lg, 0, 1, nfr, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role, lay.sync_sign,
-                      lay.sync_search, STEP, floor, num, den)
+                      lay.sync_search, STEP, floor, nf, NF_WEIGHT, num, den)
         sc = num[ks] / np.sqrt(np.maximum(den[ks], 1e-12))
         j = int(np.argmax(sc))
         if sc[j] > best[0]:
             best = (sc[j], ph, int(ks[j]))
     del nfr_max
-    return best
+    return best + (nf,)
 
 
-def _decode_at(x, lay: _Layout, phase: int, k: int):
+def _decode_at(x, lay: _Layout, phase: int, k: int, nf):
     L = len(x)
     nfr = (L - K.N - phase) // K.H + 1
     logE = _logE_at(x, phase, K.H, nfr)
@@ -486,7 +503,7 @@ def _decode_at(x, lay: _Layout, phase: int, k: int):
     cnt = np.zeros(lay.n_coded, np.int64)
     sync_x = np.zeros(len(lay.sync_sign))
     K.soft_projections(logE, nfr, k, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role, STEP,
-                       _floor_logE(x), lay.n_coded, len(sync_x), acc, cnt, sync_x)
+                       _floor_logE(x), nf, NF_WEIGHT, lay.n_coded, len(sync_x), acc, cnt, sync_x)
     t = lay.sync_test
     den = float(np.sum(sync_x[t] ** 2))
     z = float(np.sum(sync_x[t] * lay.sync_sign[t]) / math.sqrt(den)) if den > 0 else 0.0
@@ -523,8 +540,8 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
         else:
             fr = Fraction(speed).limit_denominator(400)
             x = scipy.signal.resample_poly(x0, fr.numerator, fr.denominator)
-        _, phase, k = _search(x, lay)
-        z, acc, cnt = _decode_at(x, lay, phase, k)
+        _, phase, k, nf = _search(x, lay)
+        z, acc, cnt = _decode_at(x, lay, phase, k, nf)
         fa = min(1.0, float(scipy.stats.norm.sf(z)) * n_tried)
         cand = (fa, z, speed, phase, k, acc, cnt)
         if best is None or fa < best[0]:
