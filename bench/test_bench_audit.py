@@ -91,3 +91,84 @@ def test_baseline_bare_insert_postgresql(benchmark, pg_url):
 
         benchmark.pedantic(insert, setup=lambda: ((_event().to_json().decode(),), {}), rounds=300)
         assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 300
+
+
+# -- the latency auditing adds to label_file (same clip, same run; see also audit_throughput.py) -----
+
+@pytest.fixture(scope="module")
+def small_clip(tmp_path_factory):
+    from synthmark.samples import make_clip
+
+    return make_clip(tmp_path_factory.mktemp("clip") / "src.mp4", seconds=0.4, width=128, height=96, fps=10)
+
+
+def _label_rounds(benchmark, clip, out, log, rounds=20):
+    key = sm.Key.generate()
+    n = itertools.count()
+    sm.label_file(clip, out / "warm.mp4", key=key, producer="Bench", content_id="warm", audit=log)
+
+    def one():
+        i = next(n)
+        return sm.label_file(clip, out / f"o{i}.mp4", key=key, producer="Bench", content_id=f"c{i}", audit=log)
+
+    report = benchmark.pedantic(one, rounds=rounds)
+    assert ("audit" in report.applied) == (log is not None) and report.video_frames == 4
+    if log is not None:
+        assert log.verify().records == rounds + 1 and log.pending() == []
+
+
+@pytest.mark.benchmark(group="label-file-audit")
+def test_label_file_baseline_no_audit(benchmark, small_clip, tmp_path):
+    _label_rounds(benchmark, small_clip, tmp_path, None)
+
+
+@pytest.mark.benchmark(group="label-file-audit")
+def test_label_file_audit_sqlite(benchmark, small_clip, tmp_path):
+    _label_rounds(benchmark, small_clip, tmp_path, sm.AuditLog(f"sqlite:///{tmp_path}/a.db"))
+
+
+@pytest.mark.benchmark(group="label-file-audit")
+def test_label_file_audit_postgresql(benchmark, small_clip, tmp_path, pg_url):
+    _label_rounds(benchmark, small_clip, tmp_path, sm.AuditLog(pg_url))
+
+
+def _publish_rounds(benchmark, tmp_path, log, rounds=200):
+    from synthmark.audit import publish as audit_publish
+    from synthmark.io.atomic import publish as plain_publish
+
+    data = os.urandom(100_000)
+    digest = hashlib.sha256(data).hexdigest()
+    n = itertools.count()
+
+    def setup():
+        i = next(n)
+        tmp = tmp_path / f"t{i}.tmp"
+        tmp.write_bytes(data)
+        return (tmp, tmp_path / f"o{i}.bin", i), {}
+
+    def step(tmp, dst, i):
+        if log is None:
+            plain_publish(tmp, dst)
+        else:
+            audit_publish(tmp, dst, sm.AuditEvent(user_ref="u", content_id=f"s{i}", media_type="video",
+                                                  output_sha256=digest), audit=log)
+
+    benchmark.pedantic(step, setup=setup, rounds=rounds)
+    assert len(list(tmp_path.glob("o*.bin"))) == rounds
+    if log is not None:
+        assert log.verify().records == rounds and log.pending() == []
+
+
+@pytest.mark.benchmark(group="publish-step-audit")
+def test_publish_baseline_fsync_rename(benchmark, tmp_path):
+    _publish_rounds(benchmark, tmp_path, None)
+
+
+@pytest.mark.benchmark(group="publish-step-audit")
+def test_publish_audit_sqlite(benchmark, tmp_path):
+    _publish_rounds(benchmark, tmp_path, sm.AuditLog(f"sqlite:///{tmp_path}/a.db"))
+
+
+@pytest.mark.benchmark(group="publish-step-audit")
+def test_publish_audit_postgresql(benchmark, tmp_path, pg_url):
+    _publish_rounds(benchmark, tmp_path, sm.AuditLog(pg_url))

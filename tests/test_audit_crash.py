@@ -233,3 +233,72 @@ def test_events_without_publication_fields_keep_the_v1_body(tmp_path):
         sm.AuditEvent(user_ref="u", content_id="c", media_type="audio", output_sha256="0" * 64, output_path="o.wav")
     with pytest.raises(sm.errors.InvalidArgumentError, match="supersedes"):
         sm.AuditEvent(user_ref="u", content_id="c", media_type="audio", output_sha256="0" * 64, supersedes="x")
+
+
+# ----------------------------------------------------------------------------------- concurrency, bad input
+
+
+def _publisher(url: str, out: str, tag: str, n: int) -> None:
+    from synthmark.audit import publish
+
+    for i in range(n):
+        with sm.AuditLog(url) as log:  # every open reconciles while the other processes publish
+            data = f"{tag} output {i}".encode() + os.urandom(64)
+            tmp = os.path.join(out, f".{tag}{i}.part")
+            with open(tmp, "wb") as f:
+                f.write(data)
+            ev = sm.AuditEvent(user_ref="u", content_id=f"{tag}-{i}", media_type="image",
+                               output_sha256=hashlib.sha256(data).hexdigest())
+            publish(tmp, os.path.join(out, f"{tag}{i}.bin"), ev, audit=log)
+
+
+def test_concurrent_publishers_reconciling_on_open_withdraw_nothing(store_url, tmp_path):  # noqa: F811
+    """Processes publishing at once, each reconciling the shared store as it opens it: a record of a
+    running process is never withdrawn, and the chain stays one."""
+    from .test_audit import _in_child
+
+    sm.AuditLog(store_url).close()
+    out = tmp_path / "out"
+    out.mkdir()
+    pids = [_in_child(_publisher, store_url, str(out), f"p{k}", 15) for k in range(3)]
+    assert [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids] == [0, 0, 0]
+    with sm.AuditLog(store_url) as log:
+        assert log.last_reconcile.failed == [] and log.pending() == []
+        events = [r.event for r in log.records()]
+        assert len(events) == 45 and all(e.status == "published" for e in events)
+        check_after_reconcile(log, out)
+
+
+@pytest.mark.parametrize("url", ["mysql://user@host/db", "sqlite:////proc/synthmark-audit.db",
+                                 "postgresql://synthmark:hunter2@127.0.0.1:1/nodb", "sqlite://relative.db"])
+def test_cli_label_with_a_bad_audit_store_fails_before_any_work(url, clip, tmp_path, capsys, monkeypatch):
+    import synthmark.pipeline
+
+    def no_work(*a, **k):
+        raise AssertionError("labeling started although the audit store is unusable")
+
+    monkeypatch.setattr(synthmark.pipeline, "label_file", no_work)
+    keyfile = tmp_path / "k.key"
+    sm.Key.generate().save(keyfile)
+    code = cli.main(["label", clip, str(tmp_path / "o.mp4"), "--key", str(keyfile), "--producer", "P",
+                     "--content-id", "c", "-q", "--audit", url])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("synthmark: error:") and err.count("\n") == 1 and "hunter2" not in err
+    assert sorted(os.listdir(tmp_path)) == ["k.key"]
+
+
+def test_label_file_refuses_a_read_only_or_wrong_audit_before_any_work(clip, tmp_path, monkeypatch):
+    import synthmark.io.transcode
+
+    def no_work(*a, **k):
+        raise AssertionError("transcoding started although the audit store cannot record")
+
+    monkeypatch.setattr(synthmark.io.transcode, "transcode", no_work)
+    sm.AuditLog(f"sqlite:///{tmp_path}/a.db").close()
+    key = sm.Key.generate()
+    with sm.AuditLog(f"sqlite:///{tmp_path}/a.db", read_only=True) as ro:
+        with pytest.raises(sm.errors.AuditError, match="read-only"):
+            sm.label_file(clip, tmp_path / "o.mp4", key=key, producer="P", content_id="c", audit=ro)
+    with pytest.raises(sm.errors.InvalidTypeError, match="audit"):
+        sm.label_file(clip, tmp_path / "o.mp4", key=key, producer="P", content_id="c", audit="sqlite:///x.db")
+    assert [n for n in os.listdir(tmp_path) if not n.startswith("a.db")] == []  # no output, no temp file

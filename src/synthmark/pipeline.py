@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError
-from .io.atomic import remove_quietly, temp_path_for
+from .io.atomic import publish, remove_quietly, temp_path_for
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel
 from .watermark.audio import AudioWatermarker, detect_audio
@@ -262,6 +262,9 @@ def label_file(
         from ._checks import check_payload
 
         payload = check_payload(payload)
+    from .audit.hooks import check_ready
+
+    check_ready(audit)  # a wrong or read-only audit store fails here, before any labeling work
     src, dst = Path(src), Path(dst)
     kind = sniff(src)
     if dst.exists() and dst.resolve() == src.resolve():
@@ -379,8 +382,12 @@ def _label_image(src, tmp, kind, visible, vwm, report) -> None:
 def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit) -> None:
     """Durable audit record first (with dst as its output_path, marked in doubt), then the atomic
     rename onto dst (synthmark.audit.publish). A crash in between is settled by AuditLog.reconcile."""
-    from .audit import AuditEvent
+    from .audit import AuditEvent, registered_sinks
     from .audit import publish as audit_publish
+
+    if audit is None and not registered_sinks():  # nothing to record: no hashing, plain atomic publish
+        publish(tmp, dst)
+        return
 
     labels = {"metadata": {"Label": record.label, "ContentProducer": record.content_producer,
                            "ProduceID": record.produce_id}}

@@ -101,6 +101,24 @@ def registered_sinks() -> list:
         return list(_sinks)
 
 
+def _store_list(audit) -> list:
+    if audit is None:
+        return []
+    if isinstance(audit, AuditLog):
+        return [audit]
+    if isinstance(audit, (list, tuple)) and all(isinstance(a, AuditLog) for a in audit):
+        return list(audit)
+    raise InvalidTypeError(f"audit: expected AuditLog, a list of them, or None, got {type(audit).__name__}")
+
+
+def check_ready(audit: "AuditLog | Sequence[AuditLog] | None" = None) -> None:
+    """Raise now (InvalidTypeError / AuditError) if ``audit`` or a registered AuditLog sink could not
+    take a record, so a labeling job fails before its work rather than after it."""
+    for store in _store_list(audit) + [s for s in registered_sinks() if isinstance(s, AuditLog)]:
+        if store.read_only:
+            raise AuditError(f"audit store {store.url} is opened read-only; it cannot record labeling events")
+
+
 def emit(event: AuditEvent, audit: "AuditLog | Sequence[AuditLog] | None" = None, *,
          pending_temp: "str | os.PathLike | None" = None) -> EmitResult:
     """Deliver ``event`` to the durable store(s) first, then to every other sink. See module doc.
@@ -109,14 +127,7 @@ def emit(event: AuditEvent, audit: "AuditLog | Sequence[AuditLog] | None" = None
     the record in doubt, with this temporary file (see ``AuditLog.append(pending=True)``)."""
     if not isinstance(event, AuditEvent):
         raise InvalidTypeError(f"event: expected AuditEvent, got {type(event).__name__}")
-    if audit is None:
-        stores: list = []
-    elif isinstance(audit, AuditLog):
-        stores = [audit]
-    elif isinstance(audit, (list, tuple)) and all(isinstance(a, AuditLog) for a in audit):
-        stores = list(audit)
-    else:
-        raise InvalidTypeError(f"audit: expected AuditLog, a list of them, or None, got {type(audit).__name__}")
+    stores = _store_list(audit)
     registered = registered_sinks()
     for s in registered:
         if isinstance(s, AuditLog) and not any(s is t for t in stores):
