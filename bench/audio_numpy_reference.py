@@ -149,7 +149,8 @@ def detect(x, fs, key):
         if sc[j] > best[0]:
             best = (sc[j], i * A.COARSE_STEP, j)
     _, ph0, k0 = best
-    for d in range(-A.COARSE_STEP + A.FINE_STEP, A.COARSE_STEP, A.FINE_STEP):
+
+    def score(d):
         ph, kk = ph0 + d, k0
         if ph < 0:
             ph, kk = ph + K.H, (k0 + 1) % PF
@@ -158,8 +159,16 @@ def detect(x, fs, key):
         cand = np.array([(kk + o) % PF for o in (-1, 0, 1)])
         sc = _scores(_logE(_stft(xs[ph:], K.H)), lay, cand, nf)
         j = int(np.argmax(sc))
-        if sc[j] > best[0]:
-            best = (sc[j], ph, int(cand[j]))
+        return (sc[j], ph, int(cand[j]))
+
+    best, best_d, step = score(0), 0, A.COARSE_STEP // 2
+    while step >= A.FINE_STEP:
+        d0 = best_d
+        for d in (d0 - step, d0 + step):
+            c = score(d)
+            if c[0] > best[0]:
+                best, best_d = c, d
+        step //= 2
     _, ph, k = best
     logE = _logE(_stft(xs[ph:], K.H))
     f0 = (-k) % A.GF

@@ -51,7 +51,7 @@ def main():
         "# Audio watermark false alarms (issue 3)\n\n"
         f"`PYTHONPATH=src python bench/false_alarm_audio.py --windows {args.windows}` "
         f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}): {args.windows} random 3 s windows of "
-        "unmarked generated speech / music / speech+music / noise, default threshold 1e-9, speed search off.\n\n"
+        f"unmarked generated speech / music / speech+music / noise, default threshold {sm.watermark.audio.DEFAULT_THRESHOLD:g}, speed search off.\n\n"
         f"- found: **{found}** of {args.windows}\n"
         f"- test statistic z: mean {zs.mean():.3f}, sd {zs.std():.3f}, max {zs.max():.2f} "
         f"(calibrated N(0,1) expectation for the max of {args.windows}: about "

@@ -30,14 +30,24 @@ DMAX = 1.0  # largest log-energy change of one tile per pass (amplitude x0.61 ..
 
 
 @njit(cache=True, nogil=True)
-def floored_log(e, nb, out, o):
-    """out[o + b] = log(e[b] + REL_FLOOR * mean(e)) or SILENT for a silent frame."""
+def frame_floor(e, nb):
+    """Floor of a frame's tile energies: REL_FLOOR times the mean band energy, or -1 for digital
+    silence (mean band energy below ABS_FLOOR)."""
     m = 0.0
     for b in range(nb):
         m += e[b]
     m /= nb
+    if not m > ABS_FLOOR:
+        return -1.0
+    return REL_FLOOR * m
+
+
+@njit(cache=True, nogil=True)
+def floored_log(e, nb, out, o):
+    """out[o + b] = log(e[b] + floor) or SILENT for a silent frame."""
+    f = frame_floor(e, nb)
     for b in range(nb):
-        out[o + b] = np.log(e[b] + REL_FLOOR * m) if m > ABS_FLOOR else SILENT
+        out[o + b] = np.log(e[b] + f) if f >= 0.0 else SILENT
 
 
 # ----------------------------------------------------------------------------------------------
@@ -166,15 +176,13 @@ def _ifft_pair(ar, ai, br, bi, zr, zi, rev, twr, twi, window, out_a, a_off, out_
 
 @njit(cache=True, nogil=True)
 def _band_log(sr, si, fl, logE, eb, lin, flo):
-    m = 0.0
     for b in range(N_BANDS):
         e = 0.0
         for i in range(b * BAND_W, (b + 1) * BAND_W):
             e += sr[i] * sr[i] + si[i] * si[i]
         eb[b] = e
         lin[fl * N_BANDS + b] = e
-        m += e
-    flo[fl] = REL_FLOOR * m / N_BANDS
+    flo[fl] = max(0.0, frame_floor(eb, N_BANDS))
     floored_log(eb, N_BANDS, logE, fl * N_BANDS)
 
 
@@ -343,17 +351,18 @@ def _soft(p, d, step):
 
 
 @njit(cache=True, nogil=True)
-def sync_scores(logE, row0, row_step, nframes, gf, np_tiles, tile_of, usign, dither, role, sync_sign,
-                sync_use, step, floor_logE, nf, cw, out_num, out_den):
-    """For every period phase k (frame f of the window is period frame (f + k) mod PF), sum over the
+def sync_scores(logE, wt, row0, row_step, nframes, gf, np_tiles, tile_of, usign, dither, role, sync_sign,
+                sync_use, step, floor_logE, cw, ks, out_num, out_den):
+    """For each period phase k = ks[i] (frame f of the window is period frame (f + k) mod PF), sum over the
     sync projections with sync_use[s] of x*s (num) and x*x (den); x is the soft value (+1 ~ bit 1).
-    Window frame f is row row0 + f*row_step of logE. Projections whose tiles are all near the
-    floor (digital silence) are skipped."""
+    Window frame f is row row0 + f*row_step of logE (wt: exp(noise floor - logE), same shape).
+    Projections with a tile at digital silence are skipped. Results go to out_num[i], out_den[i]."""
     PG = tile_of.shape[0]
     PF = PG * gf
     pp = dither.shape[1]
     inv_sqrt = 1.0 / np.sqrt(np_tiles)
-    for k in range(PF):
+    for i in range(ks.shape[0]):
+        k = ks[i]
         num = 0.0
         den = 0.0
         f0 = (-k) % gf
@@ -372,24 +381,25 @@ def sync_scores(logE, row0, row_step, nframes, gf, np_tiles, tile_of, usign, dit
                 ns = 0.0
                 for q in range(j * np_tiles, (j + 1) * np_tiles):
                     ti = tile_of[pg, q]
-                    v = logE[row0 + (f + ti // N_BANDS) * row_step, ti % N_BANDS]
+                    row = row0 + (f + ti // N_BANDS) * row_step
+                    v = logE[row, ti % N_BANDS]
                     if v < mn:
                         mn = v
                     p += usign[pg, q] * v
-                    ns += np.exp(nf[ti % N_BANDS] - v)
+                    ns += wt[row, ti % N_BANDS]
                 if mn < floor_logE:
                     continue
                 x = _soft(p * inv_sqrt, dither[pg, j], step) * np.exp(-cw * ns / np_tiles)
                 num += x * sync_sign[s]
                 den += x * x
             f += gf
-        out_num[k] = num
-        out_den[k] = den
+        out_num[i] = num
+        out_den[i] = den
 
 
 @njit(cache=True, nogil=True)
-def soft_projections(logE, nframes, k, gf, np_tiles, tile_of, usign, dither, role, step, floor_logE,
-                     nf, cw, n_coded, n_sync, coded_acc, coded_cnt, sync_x):
+def soft_projections(logE, wt, nframes, k, gf, np_tiles, tile_of, usign, dither, role, step, floor_logE,
+                     cw, n_coded, n_sync, coded_acc, coded_cnt, sync_x):
     """At phase k, accumulate soft values of coded bits (sum and count) and store sync soft values
     (sum over repeats) for the window's complete groups."""
     PG = tile_of.shape[0]
@@ -409,7 +419,7 @@ def soft_projections(logE, nframes, k, gf, np_tiles, tile_of, usign, dither, rol
                 if v < mn:
                     mn = v
                 p += usign[pg, q] * v
-                ns += np.exp(nf[ti % N_BANDS] - v)
+                ns += wt[f + ti // N_BANDS, ti % N_BANDS]
             if mn < floor_logE:
                 continue
             x = _soft(p * inv_sqrt, dither[pg, j], step) * np.exp(-cw * ns / np_tiles)
