@@ -124,7 +124,7 @@ def test_kill9_at_a_random_moment_in_a_label_file_batch(store_url, clip, tmp_pat
         assert len(log.last_reconcile.failed) + len(log.last_reconcile.published) <= 1
 
 
-def test_kill9_between_record_and_rename_is_reconciled_as_failed(store_url, clip, tmp_path):  # noqa: F811
+def test_kill9_between_record_and_rename_is_reconciled_as_failed(store_url, clip, tmp_path, capsys):  # noqa: F811
     """Deterministic: the 3rd publish kills its own process right after the durable record."""
     sm.AuditLog(store_url).close()
     out = tmp_path / "out"
@@ -141,12 +141,23 @@ def test_kill9_between_record_and_rename_is_reconciled_as_failed(store_url, clip
         [p] = log.pending()  # the record is still in doubt, with its complete temporary output
         assert p.event_id == victim.event_id and p.output_path == victim.output_path and p.pid > 0
         assert p.temp_path and Path(p.temp_path).name.startswith(".out2.") and sha(p.temp_path) == victim.output_sha256
+    capsys.readouterr()
+    assert cli.main(["audit", "verify", "--store", store_url]) == 0  # intact, but says a record is in doubt
+    assert "1 record(s) whose output publication is not confirmed" in capsys.readouterr().out
     # settle it with the CLI (the API path is covered by the random-kill test)
     assert cli.main(["audit", "reconcile", "--store", store_url]) == 0
+    out_text = capsys.readouterr().out
+    assert f"failed: event {victim.event_id}" in out_text and "1 recorded as failed" in out_text
     with sm.AuditLog(store_url, read_only=True) as log:
         check_after_reconcile(log, out)
         last = list(log.records())[-1].event
         assert last.status == "failed" and last.supersedes == victim.event_id and "missing" in last.reason
+        import csv
+        import io
+
+        rows = list(csv.DictReader(io.StringIO(log.export_text(format="csv"))))  # auditors see it too
+        assert [(r["status"], r["supersedes"], r["output_path"]) for r in rows[2:]] == [
+            ("published", "", victim.output_path), ("failed", victim.event_id, victim.output_path)]
     assert not Path(p.temp_path).exists() and sorted(os.listdir(out)) == ["out0.mp4", "out1.mp4"]
     # idempotent, and the store takes new work after the crash
     with sm.AuditLog(store_url) as log:
@@ -302,3 +313,35 @@ def test_label_file_refuses_a_read_only_or_wrong_audit_before_any_work(clip, tmp
     with pytest.raises(sm.errors.InvalidTypeError, match="audit"):
         sm.label_file(clip, tmp_path / "o.mp4", key=key, producer="P", content_id="c", audit="sqlite:///x.db")
     assert [n for n in os.listdir(tmp_path) if not n.startswith("a.db")] == []  # no output, no temp file
+
+
+def test_a_store_from_before_the_pending_table_is_migrated_on_open(store_url, tmp_path):  # noqa: F811
+    """Stores written by the previous version (v1 event bodies, no pending table) still verify; a
+    read-only open sees nothing in doubt; the first writable open adds the table and new (v2)
+    records chain on after the old ones."""
+    from .test_audit import make_event
+
+    with sm.AuditLog(store_url) as log:
+        old = [log.append(make_event(i)) for i in range(3)]
+    assert all(json_v(r.body) == 1 for r in old)
+    raw_sql(store_url, "DROP TABLE synthmark_audit_pending")
+    with sm.AuditLog(store_url, read_only=True) as ro:
+        assert ro.verify().ok and ro.pending() == []
+    with sm.AuditLog(store_url) as log:
+        assert log.last_reconcile is not None and log.pending() == []
+        data = b"new output"
+        tmp = tmp_path / ".new.part"
+        tmp.write_bytes(data)
+        ev = sm.AuditEvent(user_ref="u", content_id="new", media_type="image", output_sha256=hashlib.sha256(data).hexdigest())
+        from synthmark.audit import publish
+
+        res = publish(tmp, tmp_path / "new.png", ev, audit=log)
+        assert json_v(res.records[0].body) == 2 and res.records[0].prev_hash == old[-1].hash
+        result = log.verify()
+        assert result.ok and result.records == 4, result.summary()
+
+
+def json_v(body: str) -> int:
+    import json
+
+    return json.loads(body)["v"]
