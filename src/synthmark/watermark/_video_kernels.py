@@ -52,47 +52,65 @@ def render_pattern(tile, fy, fx, height, width, out):
 # than indexing the flat buffer with computed offsets).
 
 
-@njit(cache=True, nogil=True)
-def _texture_row(pixels, base, width, channels, out):
-    """The row's texture proxy into out (float32): luma for a plane, green for packed RGB-like pixels
-    (green carries 59% of luma; the mask only ranks texture, so the proxy is enough)."""
-    if channels == 1:
-        row = pixels[base : base + width]
-        for x in range(width):
-            out[x] = row[x]
-    else:
-        row = pixels[base : base + width * channels]
-        for x in range(width):
-            out[x] = row[x * channels + 1]
-
-
 @njit(cache=True, nogil=True, fastmath=True)
-def _strip_gains(pixels, row0, row1, width, stride, channels, floor, slope, ceil, strength,
-                 row_a, row_b, activity, row_gain):
-    """Per-pixel mask gain (constant over 8-px blocks, in pattern units) for rows [row0, row1).
+def _mask_gains(pixels, height, width, stride, channels, floor, slope, ceil, strength, gains):
+    """Per-pixel mask gain (constant over 8 x 8 blocks, in pattern units) into gains (strips x width);
+    returns the mean added power (pattern units squared) before any RMS budget.
 
-    Activity = mean absolute horizontal + vertical difference, measured on two row pairs of the strip
-    (rows 0-1 and 4-5): a quarter of the reads, the same ranking of texture."""
-    for x in range(width):
-        activity[x] = 0.0
-    pairs = 0
-    for y in range(row0, row1, 4):
-        _texture_row(pixels, y * stride, width, channels, row_a)
-        _texture_row(pixels, min(y + 1, row1 - 1) * stride, width, channels, row_b)
-        for x in range(width - 1):
-            activity[x] += abs(row_a[x + 1] - row_a[x]) + abs(row_b[x] - row_a[x])
-        pairs += 1
-    scale = strength / PATTERN_SCALE
-    for bx in range(0, width, MASK_BLOCK):
-        bx1 = min(bx + MASK_BLOCK, width)
-        total = 0.0
-        for x in range(bx, bx1):
-            total += activity[x]
-        g = floor + slope * total / (2.0 * pairs * (bx1 - bx))
-        if g > ceil:
-            g = ceil
-        for x in range(bx, bx1):
-            row_gain[x] = g * scale
+    Activity = mean absolute horizontal + vertical difference of the texture proxy (luma for a plane,
+    green for packed RGB-like pixels: green carries 59% of luma, and the mask only ranks texture),
+    measured on two row pairs of each 8-row strip (rows 0-1 and 4-5): a quarter of the reads, the same
+    ranking of texture. Integer differences and fixed 8-wide block loops keep every loop vectorised."""
+    activity = np.zeros(width, dtype=np.int32)
+    nb = (width + MASK_BLOCK - 1) // MASK_BLOCK
+    full = width // MASK_BLOCK
+    block_gain = np.empty(nb, dtype=np.float32)
+    scale = np.float32(strength / PATTERN_SCALE)
+    fl, ce = np.float32(floor), np.float32(ceil)
+    power = 0.0
+    for s in range(gains.shape[0]):
+        row0 = s * MASK_BLOCK
+        row1 = min(row0 + MASK_BLOCK, height)
+        for x in range(width):
+            activity[x] = 0
+        pairs = 0
+        for y in range(row0, row1, 4):
+            y1 = min(y + 1, row1 - 1)
+            if channels == 1:
+                ra = pixels[y * stride : y * stride + width]
+                rb = pixels[y1 * stride : y1 * stride + width]
+            else:
+                ra = pixels[y * stride + 1 : y * stride + width * channels : channels]
+                rb = pixels[y1 * stride + 1 : y1 * stride + width * channels : channels]
+            for x in range(width - 1):
+                a = np.int32(ra[x])
+                activity[x] += abs(np.int32(ra[x + 1]) - a) + abs(np.int32(rb[x]) - a)
+            pairs += 1
+        norm = np.float32(slope / (2.0 * pairs * MASK_BLOCK))
+        for b in range(full):
+            total = 0
+            for j in range(MASK_BLOCK):
+                total += activity[b * MASK_BLOCK + j]
+            block_gain[b] = min(fl + norm * np.float32(total), ce) * scale
+        if full < nb:  # a last, partial block: the mean over its real width
+            total = 0
+            for x in range(full * MASK_BLOCK, width):
+                total += activity[x]
+            g = fl + np.float32(slope / (2.0 * pairs * (width - full * MASK_BLOCK))) * np.float32(total)
+            block_gain[full] = min(g, ce) * scale
+        g_row = gains[s]
+        strip_power = 0.0
+        for b in range(full):
+            v = block_gain[b]
+            strip_power += MASK_BLOCK * v * v
+            for j in range(MASK_BLOCK):
+                g_row[b * MASK_BLOCK + j] = v
+        for x in range(full * MASK_BLOCK, width):
+            v = block_gain[full]
+            strip_power += v * v
+            g_row[x] = v
+        power += (row1 - row0) * strip_power
+    return power / (height * width)
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -103,63 +121,69 @@ def embed_plane(pixels, height, width, stride, channels, pattern, floor, slope, 
     the first three channels (a fourth, alpha, is left alone), which changes luma by delta and leaves
     chroma alone. Two passes: the mask of every strip first, then, if the frame's mean added power
     would exceed max_rms^2 (very textured frames), all gains are scaled down to meet it."""
-    row_a = np.empty(width, dtype=np.float32)
-    row_b = np.empty(width, dtype=np.float32)
-    activity = np.empty(width, dtype=np.float32)
     strips = (height + MASK_BLOCK - 1) // MASK_BLOCK
     gains = np.empty((strips, width), dtype=np.float32)
-    power = 0.0
-    for s in range(strips):
-        row0 = s * MASK_BLOCK
-        row1 = min(row0 + MASK_BLOCK, height)
-        _strip_gains(pixels, row0, row1, width, stride, channels, floor, slope, ceil, strength,
-                     row_a, row_b, activity, gains[s])
-        g = gains[s]
-        for x in range(width):
-            power += (row1 - row0) * g[x] * g[x]
-    rms = math.sqrt(power / (height * width)) * PATTERN_SCALE  # luma levels, pattern of unit RMS
-    factor = np.float32(1.0 if rms <= max_rms else max_rms / rms)
-    delta = np.zeros(width * channels, dtype=np.float32)  # per byte of the row (alpha bytes stay 0)
+    power = _mask_gains(pixels, height, width, stride, channels, floor, slope, ceil, strength, gains)
+    rms = math.sqrt(power) * PATTERN_SCALE  # luma levels, pattern of unit RMS
+    if rms > max_rms:
+        factor = np.float32(max_rms / rms)
+        for s in range(strips):
+            g = gains[s]
+            for x in range(width):
+                g[x] *= factor
     zero, top, half = np.float32(0.0), np.float32(255.49), np.float32(0.5)
-    n = width * channels
     for y in range(height):
-        row_gain = gains[y // MASK_BLOCK]
+        g = gains[y // MASK_BLOCK]
         prow = pattern[y * width : (y + 1) * width]
-        if channels == 1:
+        if channels == 1:  # one fused pass per row: read, add, round, clamp, store
+            row = pixels[y * stride : y * stride + width]
             for x in range(width):
-                delta[x] = factor * row_gain[x] * np.float32(prow[x]) + half
+                row[x] = np.uint8(min(max(np.float32(row[x]) + g[x] * np.float32(prow[x]) + half, zero), top))
         else:
-            d0, d1, d2 = delta[0::channels], delta[1::channels], delta[2::channels]
+            row = pixels[y * stride : y * stride + width * channels]
+            r, gr, b = row[0::channels], row[1::channels], row[2::channels]
             for x in range(width):
-                d = factor * row_gain[x] * np.float32(prow[x])
-                d0[x] = d
-                d1[x] = d
-                d2[x] = d
-        row = pixels[y * stride : y * stride + n]
-        if channels == 1:
-            for i in range(n):
-                row[i] = np.uint8(min(max(np.float32(row[i]) + delta[i], zero), top))
-        else:
-            for i in range(n):
-                row[i] = np.uint8(min(max(np.float32(row[i]) + delta[i] + half, zero), top))
+                d = g[x] * np.float32(prow[x]) + half
+                r[x] = np.uint8(min(max(np.float32(r[x]) + d, zero), top))
+                gr[x] = np.uint8(min(max(np.float32(gr[x]) + d, zero), top))
+                b[x] = np.uint8(min(max(np.float32(b[x]) + d, zero), top))
 
 
 @njit(cache=True, nogil=True)
-def accumulate_plane(pixels, height, width, stride, channels, w0, w1, w2, acc):
-    """acc[y, x] += luma of the frame (float32 accumulator of the detector)."""
+def bin_luma(pixels, height, width, stride, channels, w0, w1, w2, k, out, line):
+    """out[v, u] = mean luma over the k x k pixel block (v, u) (float32; out is (height // k, width // k),
+    trailing rows/columns that do not fill a block are left out). line: float32 scratch of >= out width * k."""
+    oh, ow = out.shape
+    n = ow * k
     k0, k1, k2 = np.float32(w0 / 256.0), np.float32(w1 / 256.0), np.float32(w2 / 256.0)
-    for y in range(height):
-        out = acc[y]
-        if channels == 1:
-            row = pixels[y * stride : y * stride + width]
-            for x in range(width):
-                out[x] += row[x]
-        else:
-            row = pixels[y * stride : y * stride + width * channels]
-            # One strided slice per channel: LLVM vectorises this form (2x faster than indexing x*channels).
-            r, g, b = row[0::channels], row[1::channels], row[2::channels]
-            for x in range(width):
-                out[x] += k0 * np.float32(r[x]) + k1 * np.float32(g[x]) + k2 * np.float32(b[x])
+    inv = np.float32(1.0 / (k * k))
+    for v in range(oh):
+        o = out[v]
+        for u in range(ow):
+            o[u] = 0.0
+        for t in range(k):
+            y = v * k + t
+            if channels == 1:
+                row = pixels[y * stride : y * stride + n]
+                for x in range(n):
+                    line[x] = row[x]
+            else:
+                row = pixels[y * stride : y * stride + n * channels]
+                r, g, b = row[0::channels], row[1::channels], row[2::channels]
+                for x in range(n):
+                    line[x] = k0 * np.float32(r[x]) + k1 * np.float32(g[x]) + k2 * np.float32(b[x])
+            if k == 1:
+                for u in range(ow):
+                    o[u] += line[u]
+            else:
+                for u in range(ow):
+                    acc = np.float32(0.0)
+                    for j in range(k):
+                        acc += line[u * k + j]
+                    o[u] += acc
+        if k > 1:
+            for u in range(ow):
+                o[u] *= inv
 
 
 @njit(cache=True, nogil=True, inline="always")
