@@ -223,7 +223,7 @@ class _Accumulator:
             self.slots, self.counts, self.seg = slots, counts, self.seg * 2
             if self.counts[-1] < self.seg:
                 return self.slots[-1], self.counts[-1]
-        self.slots.append(np.zeros(self.total.shape, np.uint16))
+        self.slots.append(np.empty(self.total.shape, np.uint16))  # the kernel overwrites a slot holding 0 frames
         self.counts.append(0)
         return self.slots[-1], 0
 
