@@ -95,10 +95,6 @@ def embed(x, fs, key, payload):
             mark[:, par * K.H: par * K.H + seg.shape[1]] += seg
 
     add(target - p, X.mean(0))
-    for _ in range(A.ITERS):
-        Y = _stft((xs + mark).mean(0), K.H)[:F]
-        p2, _, _, _ = _proj(_logE(Y), lay, 0)
-        add(np.clip(target - p2, -0.25 * A.STEP, 0.25 * A.STEP), Y)
     m_fs = scipy.signal.resample_poly(mark, down, up, axis=1, window=h) if up * down > 1 else mark
     n = xc.shape[1]
     m_fs = np.pad(m_fs, ((0, 0), (0, max(0, n - m_fs.shape[1]))))[:, :n]

@@ -216,7 +216,8 @@ def test_reconcile_dead_owner_wrong_content_and_a_concurrent_reconciler(store_ur
     (tmp_path / "a.png").write_bytes(b"an older output under the same name")  # the rename never happened
     b, _ = _pending_event(log, tmp_path, "b.png", b"b")
     (tmp_path / "b.png").write_bytes(b"b")  # the rename happened: published
-    raw_sql(store_url, "UPDATE synthmark_audit_pending SET pid = ?, pid_start = NULL", (dead_pid,))
+    # (a start time no process has: even if the pid were reused meanwhile, its owner is gone)
+    raw_sql(store_url, "UPDATE synthmark_audit_pending SET pid = ?, pid_start = 'no-boot:0'", (dead_pid,))
     assert socket.gethostname() == log.pending()[0].hostname
     stale = log.pending()
     other = sm.AuditLog(store_url, reconcile=False)

@@ -15,6 +15,7 @@ from .pipeline import Report, inspect_file, label_file, platform_label
 from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
 from .watermark.video import VideoDetector, VideoWatermarker, detect_frames, watermark_frames
 from .watermark.audio import AudioWatermarker, detect_audio, watermark_audio  # audio watermark
+from .session import LiveSession  # live streams: per-frame labels + audited session
 
 __version__ = "0.1.0"
 
@@ -45,4 +46,5 @@ __all__ = [
     "AudioWatermarker",
     "detect_audio",
     "watermark_audio",
+    "LiveSession",
 ]

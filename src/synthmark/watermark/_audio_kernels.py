@@ -51,83 +51,47 @@ def floored_log(e, nb, out, o):
 
 
 # ----------------------------------------------------------------------------------------------
-# FFT (radix-2, in place). Deterministic: the same input gives bit-identical output whatever the
-# chunking of a stream, which the streaming == one-shot guarantee relies on.
-# ----------------------------------------------------------------------------------------------
-def fft_tables(n: int):
-    bits = n.bit_length() - 1
-    rev = np.zeros(n, np.int64)
-    for i in range(n):
-        rev[i] = int(format(i, f"0{bits}b")[::-1], 2)
-    k = np.arange(n // 2)
-    return rev, np.cos(2 * np.pi * k / n), -np.sin(2 * np.pi * k / n)
-
-
-@njit(cache=True, nogil=True)
-def fft_inplace(re, im, rev, twr, twi, inverse):
-    n = re.shape[0]
-    for i in range(n):
-        j = rev[i]
-        if j > i:
-            t = re[i]
-            re[i] = re[j]
-            re[j] = t
-            t = im[i]
-            im[i] = im[j]
-            im[j] = t
-    sgn = -1.0 if inverse else 1.0
-    size = 2
-    while size <= n:
-        half = size >> 1
-        step = n // size
-        for start in range(0, n, size):
-            for k in range(half):
-                wr = twr[k * step]
-                wi = sgn * twi[k * step]
-                a = start + k
-                b = a + half
-                xr = re[b] * wr - im[b] * wi
-                xi = re[b] * wi + im[b] * wr
-                re[b] = re[a] - xr
-                im[b] = im[a] - xi
-                re[a] += xr
-                im[a] += xi
-        size <<= 1
-
-
-# ----------------------------------------------------------------------------------------------
 # Polyphase rational resampler, y[m] = sum_j h[m*down + c - j*up] * x[j] (h already scaled by up).
 # x is a window of the stream holding absolute samples [base, base + len); samples before 0 are 0.
 # ----------------------------------------------------------------------------------------------
 def polyphase(h, up):
-    """h (L,) -> hp (up, T) with hp[ph, i] = h[ph + i*up] (0 past the end)."""
+    """h (L,) -> hp (up, T) with hp[ph, T - 1 - i] = h[ph + i*up] (0 past the end): the taps of each
+    phase stored in reverse, so that the dot product in poly_resample runs forward over x."""
     T = -(-len(h) // up)
     hp = np.zeros(up * T)
     hp[: len(h)] = h
-    return np.ascontiguousarray(hp.reshape(T, up).T)
+    return np.ascontiguousarray(hp.reshape(T, up).T[:, ::-1])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def poly_resample(x, base, hp, up, down, c, m0, count, out):
-    """out[i] = y[m0 + i] with y[m] = sum_i hp[ph, i] * x[j_hi - i], t = m*down + c, j_hi = t // up,
-    ph = t - j_hi*up. x holds absolute samples [base, base + len); samples before 0 are 0."""
+    """out[i] = y[m0 + i] with y[m] = sum_i h[ph + i*up] * x[j_hi - i], t = m*down + c, j_hi = t // up,
+    ph = t - j_hi*up (hp from polyphase). x holds absolute samples [base, base + len); samples before
+    0 are 0. The summation order depends only on the output index, so chunked (streaming) and one-shot
+    calls agree bit for bit."""
     T = hp.shape[1]
+    t = m0 * down + c
+    j_hi = t // up
+    ph = t - j_hi * up
     for i in range(count):
-        t = (m0 + i) * down + c
-        j_hi = t // up
-        ph = t - j_hi * up
-        n = T if j_hi + 1 >= T else j_hi + 1
         acc = 0.0
-        o = j_hi - base
-        for q in range(n):
-            acc += hp[ph, q] * x[o - q]
+        if j_hi + 1 >= T:
+            o = j_hi - T + 1 - base
+            for q in range(T):
+                acc += hp[ph, q] * x[o + q]
+        else:
+            o = j_hi - base
+            for q in range(j_hi + 1):
+                acc += hp[ph, T - 1 - q] * x[o - q]
         out[i] = acc
+        ph += down
+        while ph >= up:
+            ph -= up
+            j_hi += 1
 
 
 # ----------------------------------------------------------------------------------------------
-# Embedding: one call processes `ngroups` consecutive groups of GF frames.
-# sig: (C, L) internal-rate channels holding absolute samples [sig_base, ...).
-# mark: (C, Lm) accumulator holding absolute samples [mark_base, ...).
+# Embedding: the tile gains of whole groups of GF frames (the FFTs are batched outside, in scipy.fft).
 # tile_of: (PG, T) tile index (frame_in_group * N_BANDS + band) of the q-th slot of each group;
 # usign: (PG, T) +/-1 spreading sign of that slot; dither: (PG, PP); role: (PG, PP) coded-bit index
 # (>= 0) or -1 - sync index; bits: coded bits (0/1); sync_bits: (0/1).
@@ -136,181 +100,89 @@ NB = N_BANDS * BAND_W  # band bins BIN_LO .. BIN_LO + NB
 
 
 @njit(cache=True, nogil=True)
-def _fft_pair(a, a_off, b, b_off, window, zr, zi, rev, twr, twi, ar, ai, br, bi):
-    """Band bins of the spectra of two windowed real frames a[a_off:a_off+N], b[b_off:...] with one
-    complex FFT: Z = FFT(a + jb), A[k] = (Z[k] + conj Z[N-k]) / 2, B[k] = (Z[k] - conj Z[N-k]) / 2j."""
-    for t in range(N):
-        zr[t] = a[a_off + t] * window[t]
-        zi[t] = b[b_off + t] * window[t]
-    fft_inplace(zr, zi, rev, twr, twi, False)
-    for i in range(NB):
-        k = BIN_LO + i
-        pr = zr[k]
-        pi = zi[k]
-        qr = zr[N - k]
-        qi = -zi[N - k]
-        ar[i] = 0.5 * (pr + qr)
-        ai[i] = 0.5 * (pi + qi)
-        br[i] = 0.5 * (pi - qi)
-        bi[i] = -0.5 * (pr - qr)
+def group_gains(xb, pg0, gf, np_tiles, tile_of, usign, dither, role, bits, sync_bits, step, kappa, gains):
+    """Tile gains of the mark for consecutive groups.
 
-
-@njit(cache=True, nogil=True)
-def _ifft_pair(ar, ai, br, bi, zr, zi, rev, twr, twi, window, out_a, a_off, out_b, b_off):
-    """out_a[a_off:+N] += window * IFFT(A), out_b[...] += window * IFFT(B) for band-limited
-    Hermitian spectra A, B (given on the band bins) with one complex IFFT of A + jB."""
-    for t in range(N):
-        zr[t] = 0.0
-        zi[t] = 0.0
-    for i in range(NB):
-        k = BIN_LO + i
-        zr[k] = ar[i] - bi[i]
-        zi[k] = ai[i] + br[i]
-        zr[N - k] = ar[i] + bi[i]
-        zi[N - k] = -ai[i] + br[i]
-    fft_inplace(zr, zi, rev, twr, twi, True)
-    for t in range(N):
-        out_a[a_off + t] += zr[t] * window[t] / N
-        out_b[b_off + t] += zi[t] * window[t] / N
-
-
-@njit(cache=True, nogil=True)
-def _band_log(sr, si, fl, logE, eb, lin, flo):
-    for b in range(N_BANDS):
-        e = 0.0
-        for i in range(b * BAND_W, (b + 1) * BAND_W):
-            e += sr[i] * sr[i] + si[i] * si[i]
-        eb[b] = e
-        lin[fl * N_BANDS + b] = e
-    flo[fl] = max(0.0, frame_floor(eb, N_BANDS))
-    floored_log(eb, N_BANDS, logE, fl * N_BANDS)
-
-
-@njit(cache=True, nogil=True)
-def embed_groups(sig, sig_base, g0, ngroups, gf, np_tiles, tile_of, usign, dither, role, bits, sync_bits,
-                 step, kappa, iters, window, rev, twr, twi, mark, mark_base):
-    """Embed groups g0 .. g0+ngroups-1 (gf must be even: frames are transformed in pairs)."""
-    C = sig.shape[0]
+    xb: (C, F, NB) complex band bins (BIN_LO ..) of the windowed frames of F // gf whole groups, the
+    first of which has period group index pg0 (the next ones pg0 + 1, ... modulo PG).
+    gains: (F, N_BANDS) output; the mark of frame f, channel c is IFFT(xb[c, f] * gains[f, band]).
+    Each group is computed from its own frames only (the same whatever the batching)."""
+    C = xb.shape[0]
+    F = xb.shape[1]
     PG = tile_of.shape[0]
     pp = dither.shape[1]
     ntile = gf * N_BANDS
-    nseq = gf * C  # real sequences per group: (frame, channel), paired for the FFTs
-    xr = np.zeros((nseq, NB))
-    xi = np.zeros((nseq, NB))
-    mr = np.zeros((nseq, NB))
-    mi = np.zeros((nseq, NB))
-    dr = np.zeros((gf, NB))
-    di = np.zeros((gf, NB))
-    dm = np.zeros((gf, N))
-    zr = np.zeros(N)
-    zi = np.zeros(N)
     logE = np.zeros(ntile)
     eb = np.zeros(N_BANDS)
     lin = np.zeros(ntile)
     cost = np.zeros(ntile)
     flo = np.zeros(gf)
     delta = np.zeros(ntile)
-    gain = np.zeros(ntile)
-    target = np.zeros(pp)
     inv_sqrt = 1.0 / np.sqrt(np_tiles)
-    for gi in range(ngroups):
-        g = g0 + gi
-        pg = g % PG
-        f0 = g * gf
-        for sq in range(0, nseq, 2):  # sequence sq = fl * C + c
-            fa, ca = sq // C, sq % C
-            fb, cb = (sq + 1) // C, (sq + 1) % C
-            _fft_pair(sig[ca], (f0 + fa) * H - sig_base, sig[cb], (f0 + fb) * H - sig_base, window, zr, zi,
-                      rev, twr, twi, xr[sq], xi[sq], xr[sq + 1], xi[sq + 1])
+    for gi in range(F // gf):
+        pg = (pg0 + gi) % PG
         for fl in range(gf):
-            for i in range(NB):
-                sr = 0.0
-                si = 0.0
-                for c in range(C):
-                    sr += xr[fl * C + c, i]
-                    si += xi[fl * C + c, i]
-                dr[fl, i] = sr / C
-                di[fl, i] = si / C
-            _band_log(dr[fl], di[fl], fl, logE, eb, lin, flo)
+            f = gi * gf + fl
             for b in range(N_BANDS):
                 e = 0.0
-                for c in range(C):
-                    for i in range(b * BAND_W, (b + 1) * BAND_W):
-                        e += xr[fl * C + c, i] * xr[fl * C + c, i] + xi[fl * C + c, i] * xi[fl * C + c, i]
-                cost[fl * N_BANDS + b] = e / C
-        for it in range(iters + 1):
-            if it > 0:  # re-analyse the marked frames (this group's and earlier marks) and correct
-                for fl in range(gf):
-                    s0 = (f0 + fl) * H
-                    for t in range(N):
-                        v = 0.0
-                        for c in range(C):
-                            v += sig[c, s0 - sig_base + t] + mark[c, s0 - mark_base + t]
-                        dm[fl, t] = v / C
-                for fl in range(0, gf, 2):
-                    _fft_pair(dm[fl], 0, dm[fl + 1], 0, window, zr, zi, rev, twr, twi, dr[fl], di[fl],
-                              dr[fl + 1], di[fl + 1])
-                    _band_log(dr[fl], di[fl], fl, logE, eb, lin, flo)
-                    _band_log(dr[fl + 1], di[fl + 1], fl + 1, logE, eb, lin, flo)
-            for i in range(ntile):
-                delta[i] = 0.0
-            for j in range(pp):
-                p = 0.0
-                silent = False
-                for q in range(j * np_tiles, (j + 1) * np_tiles):
-                    v = logE[tile_of[pg, q]]
-                    if v <= SILENT:
-                        silent = True
-                    p += usign[pg, q] * v
-                if silent:
-                    continue
-                p *= inv_sqrt
-                if it == 0:
-                    r = role[pg, j]
-                    if r >= 0:
-                        bit = bits[r]
-                    else:
-                        bit = sync_bits[-1 - r]
-                    off = dither[pg, j] + 0.5 * step * bit
-                    target[j] = off + step * np.floor((p - off) / step + 0.5)
-                e = target[j] - p
-                if it > 0:  # corrections are bounded: where the analysis is unstable (onsets) do not chase it
-                    lim = 0.25 * step
-                    e = min(lim, max(-lim, e))
-                # cheapest split of the projection change over its tiles (least added energy):
-                # minimise sum_q C_q delta_q^2 (C_q: the tile's energy, mean over channels) subject to
-                # dp = sum_q u_q s_q delta_q / sqrt(NP) = e / kappa, where s_q = E_q / (E_q + F) is the
-                # sensitivity of the floored log of the analysed (channel-mean) energy E_q:
-                # delta_q = lam * u_q * s_q / C_q. Loud tiles get small relative changes, quieter ones
-                # larger (capped at DMAX): far less added energy than an equal split for the same dp.
-                ssum = 0.0
-                for q in range(j * np_tiles, (j + 1) * np_tiles):
-                    ti = tile_of[pg, q]
-                    sq_ = lin[ti] / (lin[ti] + flo[ti // N_BANDS])
-                    if cost[ti] > 0.0:
-                        ssum += sq_ * sq_ / cost[ti]
-                if not ssum > 0.0:  # every tile of the projection is exactly zero
-                    continue
-                lam = e * np.sqrt(np_tiles) / (kappa * ssum)
-                for q in range(j * np_tiles, (j + 1) * np_tiles):
-                    ti = tile_of[pg, q]
-                    d = 0.0
-                    if cost[ti] > 0.0:
-                        d = usign[pg, q] * lam * lin[ti] / ((lin[ti] + flo[ti // N_BANDS]) * cost[ti])
-                    delta[ti] = min(DMAX, max(-DMAX, d))
-            for i in range(ntile):
-                gain[i] = np.exp(0.5 * delta[i]) - 1.0
-            for sq in range(nseq):
-                fl = sq // C
-                for i in range(NB):
-                    a = gain[fl * N_BANDS + i // BAND_W]
-                    mr[sq, i] = xr[sq, i] * a
-                    mi[sq, i] = xi[sq, i] * a
-            for sq in range(0, nseq, 2):
-                fa, ca = sq // C, sq % C
-                fb, cb = (sq + 1) // C, (sq + 1) % C
-                _ifft_pair(mr[sq], mi[sq], mr[sq + 1], mi[sq + 1], zr, zi, rev, twr, twi, window,
-                           mark[ca], (f0 + fa) * H - mark_base, mark[cb], (f0 + fb) * H - mark_base)
+                ec = 0.0
+                for i in range(b * BAND_W, (b + 1) * BAND_W):
+                    sr = 0.0
+                    si = 0.0
+                    for c in range(C):
+                        v = xb[c, f, i]
+                        sr += v.real
+                        si += v.imag
+                        ec += v.real * v.real + v.imag * v.imag
+                    sr /= C
+                    si /= C
+                    e += sr * sr + si * si
+                eb[b] = e
+                lin[fl * N_BANDS + b] = e
+                cost[fl * N_BANDS + b] = ec / C
+            flo[fl] = max(0.0, frame_floor(eb, N_BANDS))
+            floored_log(eb, N_BANDS, logE, fl * N_BANDS)
+        for i in range(ntile):
+            delta[i] = 0.0
+        for j in range(pp):
+            p = 0.0
+            silent = False
+            for q in range(j * np_tiles, (j + 1) * np_tiles):
+                v = logE[tile_of[pg, q]]
+                if v <= SILENT:
+                    silent = True
+                p += usign[pg, q] * v
+            if silent:
+                continue
+            p *= inv_sqrt
+            r = role[pg, j]
+            bit = bits[r] if r >= 0 else sync_bits[-1 - r]
+            off = dither[pg, j] + 0.5 * step * bit
+            e = off + step * np.floor((p - off) / step + 0.5) - p
+            # cheapest split of the projection change over its tiles (least added energy):
+            # minimise sum_q C_q delta_q^2 (C_q: the tile's energy, mean over channels) subject to
+            # dp = sum_q u_q s_q delta_q / sqrt(NP) = e / kappa, where s_q = E_q / (E_q + F) is the
+            # sensitivity of the floored log of the analysed (channel-mean) energy E_q:
+            # delta_q = lam * u_q * s_q / C_q. Loud tiles get small relative changes, quieter ones
+            # larger (capped at DMAX): far less added energy than an equal split for the same dp.
+            ssum = 0.0
+            for q in range(j * np_tiles, (j + 1) * np_tiles):
+                ti = tile_of[pg, q]
+                s_ = lin[ti] / (lin[ti] + flo[ti // N_BANDS])
+                if cost[ti] > 0.0:
+                    ssum += s_ * s_ / cost[ti]
+            if not ssum > 0.0:  # every tile of the projection is exactly zero
+                continue
+            lam = e * np.sqrt(np_tiles) / (kappa * ssum)
+            for q in range(j * np_tiles, (j + 1) * np_tiles):
+                ti = tile_of[pg, q]
+                d = 0.0
+                if cost[ti] > 0.0:
+                    d = usign[pg, q] * lam * lin[ti] / ((lin[ti] + flo[ti // N_BANDS]) * cost[ti])
+                delta[ti] = min(DMAX, max(-DMAX, d))
+        for fl in range(gf):
+            for b in range(N_BANDS):
+                gains[gi * gf + fl, b] = np.exp(0.5 * delta[fl * N_BANDS + b]) - 1.0
 
 
 # ----------------------------------------------------------------------------------------------

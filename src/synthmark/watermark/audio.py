@@ -36,6 +36,7 @@ import numpy as np
 import scipy.fft
 import scipy.signal
 import scipy.stats
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import _checks
 from ..detection import Detection
@@ -53,14 +54,12 @@ RATE_INVERSE = 4  # convolutional code rate 1/4
 CONSTRAINT_LENGTH = 15
 STEP = 0.88  # STDM lattice step (natural-log energy units); sets the SNR (about 36 dB on speech)
 KAPPA = 0.85  # about the share of a frame's gain change that the analysis window of that frame sees
-ITERS = 0  # re-analysis + correction passes per group (embedding precision)
 DEFAULT_THRESHOLD = 1e-6
 SPEEDS = tuple(1.0 + 0.0025 * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8))
 MIN_DETECT_SECONDS = 1.0
-COARSE_STEP = 64
+COARSE_STEP = 128  # coarse frame-phase step of the search (samples at 16 kHz); refined down to FINE_STEP
 FINE_STEP = 8
 _WINDOW = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(K.N) / K.N))  # periodic sqrt-Hann
-_REV, _TWR, _TWI = K.fft_tables(K.N)
 
 
 def _core():
@@ -203,20 +202,20 @@ def _check_samples(samples, name="samples") -> np.ndarray:
 
 
 def _to_float(arr: np.ndarray) -> np.ndarray:
-    """(n,) or (n, C) float32/int16 -> (C, n) float64 in [-1, 1] scale."""
-    x = arr.astype(np.float64)
+    """(n,) or (n, C) float32/int16 -> (C, n) C-contiguous float64 in [-1, 1] scale."""
+    x = np.ascontiguousarray(arr.reshape(arr.shape[0], 1 if arr.ndim == 1 else arr.shape[1]).T, dtype=np.float64)
     if arr.dtype == np.int16:
         x *= 1.0 / 32768.0
-    return x.reshape(x.shape[0], 1 if x.ndim == 1 else x.shape[1]).T
+    return x
 
 
 def _from_float(y: np.ndarray, like: np.ndarray) -> np.ndarray:
     """(C, n) float64 -> the dtype and shape of ``like``."""
-    y = y.T
     if like.dtype == np.int16:
-        out = np.clip(np.rint(y * 32768.0), -32768, 32767).astype(np.int16)
+        out = np.clip(np.rint(y.T * 32768.0), -32768, 32767).astype(np.int16)
     else:
-        out = y.astype(np.float32)
+        out = np.empty(y.shape[::-1], np.float32)
+        out[...] = y.T
     return out.reshape((-1,) + like.shape[1:])
 
 
@@ -262,32 +261,47 @@ class _Engine:
     def process(self, x: np.ndarray) -> np.ndarray:
         """x: (C, n) float64. Returns the marked (C, m) samples that are final."""
         C = self.C
-        self.x = np.concatenate([self.x, x], axis=1)
+        self.x = np.concatenate([self.x, x], axis=1) if self.x.shape[1] else np.ascontiguousarray(x)
         self.n_in += x.shape[1]
         # 1. fs -> 16 kHz: internal sample m needs input up to (m*d1 + c)//u1
         n_int = (self.n_in * self.u1 - 1 - self.c) // self.d1 + 1
         if n_int > self.n_int:
             new = self._resample(self.x, self.x_base, self.hp1, self.u1, self.d1, self.n_int, n_int - self.n_int)
-            self.sig = np.concatenate([self.sig, new], axis=1)
+            self.sig = np.concatenate([self.sig, new], axis=1) if self.sig.shape[1] else new
             self.n_int = n_int
-        # 2. groups whose frames are complete
+        # 2. groups whose frames are complete: batched FFTs of their frames, tile gains, batched IFFTs
         span = (GF - 1) * K.H + K.N
         g_end = (self.n_int - span) // (GF * K.H) + 1 if self.n_int >= span else 0
         if g_end > self.g_next:
-            need = (g_end - 1) * GF * K.H + span - self.mark_base
+            f0, f1 = self.g_next * GF, g_end * GF
+            need = f1 * K.H + K.H - self.mark_base  # frame f1 - 1 ends at (f1 + 1) * H
             if self.mark.shape[1] < need:
-                self.mark = np.concatenate([self.mark, np.zeros((C, need - self.mark.shape[1]))], axis=1)
+                more = np.zeros((C, need - self.mark.shape[1]))
+                self.mark = np.concatenate([self.mark, more], axis=1) if self.mark.shape[1] else more
+            a = f0 * K.H - self.sig_base
+            seg = self.sig[:, a: a + (f1 - f0 - 1) * K.H + K.N]
+            frames = sliding_window_view(seg, K.N, axis=1)[:, ::K.H] * _WINDOW
+            band = slice(K.BIN_LO, K.BIN_LO + K.NB)
+            xb = np.ascontiguousarray(scipy.fft.rfft(frames, axis=2, workers=1)[:, :, band])
+            gains = np.empty((f1 - f0, K.N_BANDS))
             lay = self.lay
-            K.embed_groups(self.sig, self.sig_base, self.g_next, g_end - self.g_next, GF, NP, lay.tile_of,
-                           lay.usign, lay.dither, lay.role, self.bits, lay.sync_bits, STEP, KAPPA, ITERS, _WINDOW,
-                           _REV, _TWR, _TWI, self.mark, self.mark_base)
+            K.group_gains(xb, self.g_next % lay.pg, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role,
+                          self.bits, lay.sync_bits, STEP, KAPPA, gains)
+            M = np.zeros(xb.shape[:2] + (K.BIN_LO + K.NB,), xb.dtype)  # irfft zero-pads the bins above
+            M[:, :, band] = xb * np.repeat(gains, K.BAND_W, axis=1)
+            m = scipy.fft.irfft(M, K.N, axis=2, workers=1)
+            m *= _WINDOW
+            o = f0 * K.H - self.mark_base
+            for par in (0, 1):  # frames of one parity do not overlap: each mark sample gets 2 terms
+                blk = m[:, par::2].reshape(C, -1)
+                self.mark[:, o + par * K.H: o + par * K.H + blk.shape[1]] += blk
             self.g_next = g_end
         final_int = self.g_next * GF * K.H
         # 3. 16 kHz mark -> fs
         n_mfs = (final_int * self.u2 - 1 - self.c) // self.d2 + 1 if final_int > 0 else 0
         if n_mfs > self.n_mfs:
             new = self._resample(self.mark, self.mark_base, self.hp2, self.u2, self.d2, self.n_mfs, n_mfs - self.n_mfs)
-            self.mfs = np.concatenate([self.mfs, new], axis=1)
+            self.mfs = np.concatenate([self.mfs, new], axis=1) if self.mfs.shape[1] else new
             self.n_mfs = n_mfs
         # 4. output with constant latency
         target = self.n_in - self.latency if self.limit is None else self.limit
