@@ -132,6 +132,8 @@ def embed_plane(pixels, height, width, stride, channels, pattern, floor, slope, 
             for x in range(width):
                 g[x] *= factor
     zero, top, half = np.float32(0.0), np.float32(255.49), np.float32(0.5)
+    n = width * channels
+    delta = np.zeros(n, dtype=np.float32)  # packed pixels: per byte of the row (alpha bytes stay 0)
     for y in range(height):
         g = gains[y // MASK_BLOCK]
         prow = pattern[y * width : (y + 1) * width]
@@ -139,51 +141,60 @@ def embed_plane(pixels, height, width, stride, channels, pattern, floor, slope, 
             row = pixels[y * stride : y * stride + width]
             for x in range(width):
                 row[x] = np.uint8(min(max(np.float32(row[x]) + g[x] * np.float32(prow[x]) + half, zero), top))
-        else:
-            row = pixels[y * stride : y * stride + width * channels]
-            r, gr, b = row[0::channels], row[1::channels], row[2::channels]
+        else:  # the delta per byte first (strided stores), then one contiguous pass over the row's bytes
+            d0, d1, d2 = delta[0::channels], delta[1::channels], delta[2::channels]
             for x in range(width):
                 d = g[x] * np.float32(prow[x]) + half
-                r[x] = np.uint8(min(max(np.float32(r[x]) + d, zero), top))
-                gr[x] = np.uint8(min(max(np.float32(gr[x]) + d, zero), top))
-                b[x] = np.uint8(min(max(np.float32(b[x]) + d, zero), top))
+                d0[x] = d
+                d1[x] = d
+                d2[x] = d
+            row = pixels[y * stride : y * stride + n]
+            for i in range(n):
+                row[i] = np.uint8(min(max(np.float32(row[i]) + delta[i], zero), top))
 
 
-@njit(cache=True, nogil=True)
-def bin_luma(pixels, height, width, stride, channels, w0, w1, w2, k, out, line):
-    """out[v, u] = mean luma over the k x k pixel block (v, u) (float32; out is (height // k, width // k),
-    trailing rows/columns that do not fill a block are left out). line: float32 scratch of >= out width * k."""
-    oh, ow = out.shape
+# Detector slots keep binned luma as uint16 fixed point: value * SLOT_SCALE (1/256 level steps).
+SLOT_SCALE = 256.0
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def bin_luma(pixels, height, width, stride, channels, w0, w1, w2, k, total, slot, slot_frames, line):
+    """Mean luma over k x k pixel blocks: added to total (float32, (height // k, width // k); trailing
+    rows/columns that do not fill a block are left out) and averaged into slot (uint16 fixed point, the
+    mean of the slot_frames frames it already holds and this one). line: float32 scratch, >= 2 * width."""
+    oh, ow = total.shape
     n = ow * k
     k0, k1, k2 = np.float32(w0 / 256.0), np.float32(w1 / 256.0), np.float32(w2 / 256.0)
     inv = np.float32(1.0 / (k * k))
+    keep = np.float32(slot_frames / (slot_frames + 1.0))
+    new = np.float32(SLOT_SCALE / (slot_frames + 1.0))
     for v in range(oh):
-        o = out[v]
-        for u in range(ow):
-            o[u] = 0.0
+        for x in range(n):  # the k rows summed first (contiguous, vectorised), binned across once
+            line[x] = 0.0
         for t in range(k):
             y = v * k + t
             if channels == 1:
                 row = pixels[y * stride : y * stride + n]
                 for x in range(n):
-                    line[x] = row[x]
+                    line[x] += np.float32(row[x])
             else:
                 row = pixels[y * stride : y * stride + n * channels]
                 r, g, b = row[0::channels], row[1::channels], row[2::channels]
                 for x in range(n):
-                    line[x] = k0 * np.float32(r[x]) + k1 * np.float32(g[x]) + k2 * np.float32(b[x])
-            if k == 1:
-                for u in range(ow):
-                    o[u] += line[u]
-            else:
-                for u in range(ow):
-                    acc = np.float32(0.0)
-                    for j in range(k):
-                        acc += line[u * k + j]
-                    o[u] += acc
-        if k > 1:
+                    line[x] += k0 * np.float32(r[x]) + k1 * np.float32(g[x]) + k2 * np.float32(b[x])
+        binned = line[n : n + ow]
+        for u in range(ow):
+            binned[u] = line[u * k]
+        for j in range(1, k):  # one strided slice per phase: LLVM vectorises this form
+            phase = line[j : n : k]
             for u in range(ow):
-                o[u] *= inv
+                binned[u] += phase[u]
+        t_row = total[v]
+        s_row = slot[v]
+        for u in range(ow):
+            value = binned[u] * inv
+            t_row[u] += value
+            s_row[u] = np.uint16(keep * np.float32(s_row[u]) + new * value + np.float32(0.5))
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import fft as sfft
@@ -187,7 +187,8 @@ class VideoWatermarker:
         return f"VideoWatermarker(key_id={self.key_id!r}, payload=0x{self.payload:016x}, strength={self.strength})"
 
 
-# Frames kept one by one (binned, float16) for the re-weighting fallback; beyond this, neighbours merge.
+# Frames kept one by one (binned, uint16 fixed point) for the re-weighting fallback: 30 MB at 1080p (binned
+# to 640x360), 52 MB at 854x480. Beyond MAX_SLOTS frames, neighbouring slots merge (2, 4, ... frames each).
 MAX_SLOTS = 64
 # A payload whose CRC-32 verifies is a detection too: unmarked content passes one decode with
 # probability ~2^-32 (the decoded word of noise is a random word), far below any sane threshold.
@@ -197,33 +198,37 @@ CRC_FALSE_ALARM = 2.0**-32
 @dataclass
 class _Accumulator:
     """Frames of one size, binned by ``k`` (about one canonical pixel per binned pixel): their sum, and
-    the frames themselves as ``slots`` (mean of ``seg`` consecutive frames each, at most MAX_SLOTS)."""
+    the frames themselves as ``slots`` (mean of up to ``seg`` consecutive frames each, at most MAX_SLOTS)."""
 
     total: np.ndarray
     k: int
+    line: np.ndarray
     frames: int = 0
     seg: int = 1
-    slots: list = None
-    counts: list = None
+    slots: list = field(default_factory=list)
+    counts: list = field(default_factory=list)
 
-    def add(self, binned: np.ndarray) -> None:
-        self.total += binned
-        self.frames += 1
+    def next_slot(self) -> tuple[np.ndarray, int]:
+        """The slot the next frame goes into, and how many frames it already holds."""
         if self.counts and self.counts[-1] < self.seg:
-            n = self.counts[-1]
-            self.slots[-1] = ((self.slots[-1].astype(np.float32) * n + binned) / np.float32(n + 1)).astype(np.float16)
-            self.counts[-1] = n + 1
-        else:
-            self.slots.append(binned.astype(np.float16))
-            self.counts.append(1)
-        if len(self.slots) > MAX_SLOTS:  # merge neighbours: twice the frames per slot from now on
+            return self.slots[-1], self.counts[-1]
+        if len(self.slots) >= MAX_SLOTS:  # merge neighbours: twice the frames per slot from now on
             slots, counts = [], []
             for i in range(0, len(self.slots), 2):
-                group = list(zip(self.slots[i : i + 2], self.counts[i : i + 2]))
-                n = sum(c for _, c in group)
-                slots.append((sum(a.astype(np.float32) * c for a, c in group) / np.float32(n)).astype(np.float16))
+                pair = list(zip(self.slots[i : i + 2], self.counts[i : i + 2]))
+                n = sum(c for _, c in pair)
+                mean = sum(a.astype(np.float32) * np.float32(c) for a, c in pair) / np.float32(n)
+                slots.append(np.round(mean).astype(np.uint16))
                 counts.append(n)
             self.slots, self.counts, self.seg = slots, counts, self.seg * 2
+            if self.counts[-1] < self.seg:
+                return self.slots[-1], self.counts[-1]
+        self.slots.append(np.empty(self.total.shape, np.uint16))  # the kernel overwrites a slot holding 0 frames
+        self.counts.append(0)
+        return self.slots[-1], 0
+
+    def slot_means(self) -> list[np.ndarray]:
+        return [slot.astype(np.float32) / np.float32(vk.SLOT_SCALE) for slot in self.slots]
 
 
 class VideoDetector:
@@ -240,7 +245,6 @@ class VideoDetector:
             raise InvalidArgumentError(f"false_alarm_threshold: expected a probability in (0, 1), got {false_alarm_threshold}")
         self.false_alarm_threshold = float(false_alarm_threshold)
         self._groups: dict[tuple[int, int], _Accumulator] = {}
-        self._scratch: dict = {}
 
     def add(self, frame, *, pixel_format: str | None = None) -> None:
         view = pixel_view(frame, pixel_format=pixel_format, writable=False)
@@ -253,13 +257,15 @@ class VideoDetector:
             # Bin large frames to about the canonical size: the carriers live well below the binned
             # Nyquist, and everything after this pass gets k^2 times cheaper.
             k = max(1, int(min(view.height, view.width) / CANONICAL_SIDE))
-            group = _Accumulator(np.zeros((view.height // k, view.width // k), np.float32), k, slots=[], counts=[])
+            group = _Accumulator(np.zeros((view.height // k, view.width // k), np.float32), k,
+                                 np.empty(2 * view.width, np.float32))
             self._groups[(view.height, view.width)] = group
-            self._scratch[(view.height, view.width)] = (np.empty_like(group.total), np.empty(view.width, np.float32))
-        binned, line = self._scratch[(view.height, view.width)]
+        slot, held = group.next_slot()
         w0, w1, w2 = view.weights
-        vk.bin_luma(view.flat, view.height, view.width, view.stride, view.channels, w0, w1, w2, group.k, binned, line)
-        group.add(binned)
+        vk.bin_luma(view.flat, view.height, view.width, view.stride, view.channels, w0, w1, w2, group.k,
+                    group.total, slot, held, group.line)
+        group.counts[-1] += 1
+        group.frames += 1
 
     @property
     def frames(self) -> int:
@@ -271,7 +277,7 @@ class VideoDetector:
         best = None
         for (h, w), group in self._groups.items():
             outcome = _detect_mean(group.total / np.float32(group.frames), group.k, min(h, w) / CANONICAL_SIDE,
-                                   _candidate_scales(h, w), self._layout, group.slots)
+                                   _candidate_scales(h, w), self._layout, group.slot_means)
             outcome["frames"] = group.frames
             if best is None or outcome["z_test"] > best["z_test"]:
                 best = outcome
@@ -424,7 +430,7 @@ def _reweighted(slots: list, scale: float, best: dict, layout: _Layout) -> np.nd
     known = np.concatenate([layout.search_pos, layout.test_pos])
     total, any_weight = np.zeros(dk.CHIPS_PER_TILE), False
     for slot in slots:
-        chips = _chips_at(_whiten(slot.astype(np.float32), scale), best)
+        chips = _chips_at(_whiten(slot, scale), best)
         x = chips[known] * layout.signs[known]
         mu, var = float(np.mean(x)), float(np.var(x))
         weight = max(mu - np.sqrt(var / x.size), 0.0) / var if var > 0 else 0.0  # one standard error shrink
@@ -448,9 +454,10 @@ def _candidate_scales(height: int, width: int) -> list[float]:
 
 
 def _detect_mean(mean: np.ndarray, k: int, f_frame: float, scales: list, layout: _Layout,
-                 slots: list | None = None) -> dict:
+                 slots=None) -> dict:
     """Detect in the mean of frames binned by k. f_frame: frame px per canonical px from the frame size;
-    scales: the candidate scales to try before the tile-period search."""
+    scales: the candidate scales to try before the tile-period search; slots: None or a function that
+    returns the per-frame (per-slot) binned means, for the re-weighting fallback."""
     white = _whiten(mean, f_frame / k)
 
     def read(fy, fx, offset=(0.0, 0.0)):
@@ -486,8 +493,9 @@ def _detect_mean(mean: np.ndarray, k: int, f_frame: float, scales: list, layout:
         decodes = result["decodes"]
         result = _finish(best, layout)
         result["decodes"] += decodes
-    if not result["crc_ok"] and slots and len(slots) > 1 and best["z_search"] > PROMISING_SEARCH_Z:
-        chips = _reweighted(slots, f_frame / k, best, layout)
+    means = slots() if (slots is not None and not result["crc_ok"] and best["z_search"] > PROMISING_SEARCH_Z) else []
+    if len(means) > 1:
+        chips = _reweighted(means, f_frame / k, best, layout)
         if chips is not None:
             weighted = _finish(dict(best, chips=chips), layout, force_decode=True)
             result["decodes"] += 1
