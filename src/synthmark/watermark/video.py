@@ -150,11 +150,12 @@ class VideoWatermarker:
         self._patterns: dict = {}
         self._lock = threading.Lock()
 
-    def _pattern(self, height: int, width: int) -> np.ndarray:
-        pattern = self._patterns.get((height, width))
+    def _pattern(self, height: int, width: int, channels: int) -> np.ndarray:
+        """The rendered pattern for this frame size, one int8 per byte of a row (colour bytes repeat it)."""
+        pattern = self._patterns.get((height, width, channels))
         if pattern is None:
             with self._lock:
-                pattern = self._patterns.get((height, width))
+                pattern = self._patterns.get((height, width, channels))
                 if pattern is None:
                     pattern = np.empty(height * width, dtype=np.int8)
                     f = embed_scale(height, width)
@@ -164,9 +165,13 @@ class VideoWatermarker:
                     rms = float(np.sqrt(np.mean(np.square(pattern, dtype=np.float32)))) / vk.PATTERN_SCALE
                     if rms > 0:
                         vk.render_pattern(self._tile / rms, f, f, height, width, pattern)
+                    if channels > 1:  # packed pixels: R, G, B get the delta, a fourth (alpha) byte none
+                        packed = np.zeros((height * width, channels), dtype=np.int8)
+                        packed[:, :3] = pattern[:, None]
+                        pattern = packed.reshape(-1)
                     if len(self._patterns) >= 8:  # a stream rarely changes size; bound the memory
                         self._patterns.clear()
-                    self._patterns[(height, width)] = pattern
+                    self._patterns[(height, width, channels)] = pattern
         return pattern
 
     def embed(self, frame, *, pixel_format: str | None = None):
@@ -178,7 +183,7 @@ class VideoWatermarker:
             )
         vk.embed_plane(
             view.flat, view.height, view.width, view.stride, view.channels,
-            self._pattern(view.height, view.width), MASK_FLOOR, MASK_SLOPE, MASK_CEIL, self.strength,
+            self._pattern(view.height, view.width, view.channels), MASK_FLOOR, MASK_SLOPE, MASK_CEIL, self.strength,
             MAX_RMS * self.strength,
         )
         return frame
