@@ -132,7 +132,7 @@ def detect(x, fs, key):
     xm = x.reshape(len(x), -1).astype(np.float64).mean(1)
     if x.dtype == np.int16:
         xm /= 32768.0
-    xs = scipy.signal.resample_poly(xm, up, down) if up * down > 1 else xm
+    xs = scipy.signal.resample_poly(xm, up, down, window=h) if up * down > 1 else xm
     PF = lay.period_frames
     ks = np.arange(PF)
     L = _logE(_stft(xs, A.COARSE_STEP))

@@ -223,31 +223,29 @@ def _soft(p, d, step):
 
 
 @njit(cache=True, nogil=True)
-def sync_scores(logE, wt, row0, row_step, nframes, gf, np_tiles, tile_of, usign, dither, role, sync_sign,
-                sync_use, step, floor_logE, cw, ks, out_num, out_den):
+def sync_scores(logE, wt, row0, row_step, nframes, gf, np_tiles, tile_of, usign, dither, sj, ss, sync_sign,
+                step, floor_logE, cw, ks, out_num, out_den):
     """For each period phase k = ks[i] (frame f of the window is period frame (f + k) mod PF), sum over the
-    sync projections with sync_use[s] of x*s (num) and x*x (den); x is the soft value (+1 ~ bit 1).
+    sync projections listed in sj/ss (sj[pg, m]: projection index in group pg, -1 = end of list;
+    ss[pg, m]: its sync index) of x*s (num) and x*x (den); x is the soft value (+1 ~ bit 1).
     Window frame f is row row0 + f*row_step of logE (wt: exp(noise floor - logE), same shape).
     Projections with a tile at digital silence are skipped. Results go to out_num[i], out_den[i]."""
     PG = tile_of.shape[0]
     PF = PG * gf
-    pp = dither.shape[1]
+    M = sj.shape[1]
     inv_sqrt = 1.0 / np.sqrt(np_tiles)
+    inv_np = 1.0 / np_tiles
     for i in range(ks.shape[0]):
         k = ks[i]
         num = 0.0
         den = 0.0
-        f0 = (-k) % gf
-        f = f0
+        f = (-k) % gf
         while f + gf <= nframes:
             pg = ((f + k) % PF) // gf
-            for j in range(pp):
-                r = role[pg, j]
-                if r >= 0:
-                    continue
-                s = -1 - r
-                if not sync_use[s]:
-                    continue
+            for m in range(M):
+                j = sj[pg, m]
+                if j < 0:
+                    break
                 p = 0.0
                 mn = 1e30
                 ns = 0.0
@@ -261,8 +259,8 @@ def sync_scores(logE, wt, row0, row_step, nframes, gf, np_tiles, tile_of, usign,
                     ns += wt[row, ti % N_BANDS]
                 if mn < floor_logE:
                     continue
-                x = _soft(p * inv_sqrt, dither[pg, j], step) * np.exp(-cw * ns / np_tiles)
-                num += x * sync_sign[s]
+                x = _soft(p * inv_sqrt, dither[pg, j], step) * np.exp(-cw * ns * inv_np)
+                num += x * sync_sign[ss[pg, m]]
                 den += x * x
             f += gf
         out_num[i] = num
