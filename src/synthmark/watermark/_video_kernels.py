@@ -117,10 +117,11 @@ def _mask_gains(pixels, height, width, stride, channels, floor, slope, ceil, str
 def embed_plane(pixels, height, width, stride, channels, pattern, floor, slope, ceil, strength, max_rms):
     """Add the masked pattern to luma, in place, rounding half up and clamping to [0, 255].
 
-    channels == 1: pixels is a luma plane. channels >= 3: packed RGB-like pixels; the same delta goes to
-    the first three channels (a fourth, alpha, is left alone), which changes luma by delta and leaves
-    chroma alone. Two passes: the mask of every strip first, then, if the frame's mean added power
-    would exceed max_rms^2 (very textured frames), all gains are scaled down to meet it."""
+    channels == 1: pixels is a luma plane. channels >= 3: packed RGB-like pixels, with the pattern given
+    per byte (height * width * channels int8: the same value on the first three channels, 0 on a fourth,
+    alpha), so the same delta changes R, G and B: luma moves by delta, chroma stays. Two passes: the
+    mask of every strip first, then, if the frame's mean added power would exceed max_rms^2 (very
+    textured frames), all gains are scaled down to meet it."""
     strips = (height + MASK_BLOCK - 1) // MASK_BLOCK
     gains = np.empty((strips, width), dtype=np.float32)
     power = _mask_gains(pixels, height, width, stride, channels, floor, slope, ceil, strength, gains)
@@ -133,24 +134,22 @@ def embed_plane(pixels, height, width, stride, channels, pattern, floor, slope, 
                 g[x] *= factor
     zero, top, half = np.float32(0.0), np.float32(255.49), np.float32(0.5)
     n = width * channels
-    delta = np.zeros(n, dtype=np.float32)  # packed pixels: per byte of the row (alpha bytes stay 0)
-    for y in range(height):
+    byte_gain = np.empty(n, dtype=np.float32)  # packed pixels: the strip's gains per byte of a row
+    for y in range(height):  # one fused, contiguous pass per row: read, add, round, clamp, store
         g = gains[y // MASK_BLOCK]
-        prow = pattern[y * width : (y + 1) * width]
-        if channels == 1:  # one fused pass per row: read, add, round, clamp, store
-            row = pixels[y * stride : y * stride + width]
+        prow = pattern[y * n : (y + 1) * n]
+        row = pixels[y * stride : y * stride + n]
+        if channels == 1:
             for x in range(width):
                 row[x] = np.uint8(min(max(np.float32(row[x]) + g[x] * np.float32(prow[x]) + half, zero), top))
-        else:  # the delta per byte first (strided stores), then one contiguous pass over the row's bytes
-            d0, d1, d2 = delta[0::channels], delta[1::channels], delta[2::channels]
-            for x in range(width):
-                d = g[x] * np.float32(prow[x]) + half
-                d0[x] = d
-                d1[x] = d
-                d2[x] = d
-            row = pixels[y * stride : y * stride + n]
+        else:
+            if y % MASK_BLOCK == 0:
+                for c in range(channels):
+                    lane = byte_gain[c::channels]
+                    for x in range(width):
+                        lane[x] = g[x]
             for i in range(n):
-                row[i] = np.uint8(min(max(np.float32(row[i]) + delta[i], zero), top))
+                row[i] = np.uint8(min(max(np.float32(row[i]) + byte_gain[i] * np.float32(prow[i]) + half, zero), top))
 
 
 # Detector slots keep binned luma as uint16 fixed point: value * SLOT_SCALE (1/256 level steps).

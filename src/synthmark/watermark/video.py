@@ -150,11 +150,12 @@ class VideoWatermarker:
         self._patterns: dict = {}
         self._lock = threading.Lock()
 
-    def _pattern(self, height: int, width: int) -> np.ndarray:
-        pattern = self._patterns.get((height, width))
+    def _pattern(self, height: int, width: int, channels: int) -> np.ndarray:
+        """The rendered pattern for this frame size, one int8 per byte of a row (colour bytes repeat it)."""
+        pattern = self._patterns.get((height, width, channels))
         if pattern is None:
             with self._lock:
-                pattern = self._patterns.get((height, width))
+                pattern = self._patterns.get((height, width, channels))
                 if pattern is None:
                     pattern = np.empty(height * width, dtype=np.int8)
                     f = embed_scale(height, width)
@@ -164,9 +165,13 @@ class VideoWatermarker:
                     rms = float(np.sqrt(np.mean(np.square(pattern, dtype=np.float32)))) / vk.PATTERN_SCALE
                     if rms > 0:
                         vk.render_pattern(self._tile / rms, f, f, height, width, pattern)
+                    if channels > 1:  # packed pixels: R, G, B get the delta, a fourth (alpha) byte none
+                        packed = np.zeros((height * width, channels), dtype=np.int8)
+                        packed[:, :3] = pattern[:, None]
+                        pattern = packed.reshape(-1)
                     if len(self._patterns) >= 8:  # a stream rarely changes size; bound the memory
                         self._patterns.clear()
-                    self._patterns[(height, width)] = pattern
+                    self._patterns[(height, width, channels)] = pattern
         return pattern
 
     def embed(self, frame, *, pixel_format: str | None = None):
@@ -178,7 +183,7 @@ class VideoWatermarker:
             )
         vk.embed_plane(
             view.flat, view.height, view.width, view.stride, view.channels,
-            self._pattern(view.height, view.width), MASK_FLOOR, MASK_SLOPE, MASK_CEIL, self.strength,
+            self._pattern(view.height, view.width, view.channels), MASK_FLOOR, MASK_SLOPE, MASK_CEIL, self.strength,
             MAX_RMS * self.strength,
         )
         return frame
@@ -198,37 +203,40 @@ CRC_FALSE_ALARM = 2.0**-32
 @dataclass
 class _Accumulator:
     """Frames of one size, binned by ``k`` (about one canonical pixel per binned pixel): their sum, and
-    the frames themselves as ``slots`` (mean of up to ``seg`` consecutive frames each, at most MAX_SLOTS)."""
+    the frames themselves in slots (slot i = mean of counts[i] <= seg consecutive frames; at most
+    MAX_SLOTS, in one preallocated uint16 pool: one large allocation gets huge pages, and a fresh
+    0.5 MB array per frame cost ~0.5 ms in page faults)."""
 
     total: np.ndarray
     k: int
     line: np.ndarray
     frames: int = 0
     seg: int = 1
-    slots: list = field(default_factory=list)
+    pool: np.ndarray | None = None
     counts: list = field(default_factory=list)
 
     def next_slot(self) -> tuple[np.ndarray, int]:
         """The slot the next frame goes into, and how many frames it already holds."""
+        if self.pool is None:
+            self.pool = np.empty((MAX_SLOTS,) + self.total.shape, np.uint16)
         if self.counts and self.counts[-1] < self.seg:
-            return self.slots[-1], self.counts[-1]
-        if len(self.slots) >= MAX_SLOTS:  # merge neighbours: twice the frames per slot from now on
-            slots, counts = [], []
-            for i in range(0, len(self.slots), 2):
-                pair = list(zip(self.slots[i : i + 2], self.counts[i : i + 2]))
-                n = sum(c for _, c in pair)
-                mean = sum(a.astype(np.float32) * np.float32(c) for a, c in pair) / np.float32(n)
-                slots.append(np.round(mean).astype(np.uint16))
-                counts.append(n)
-            self.slots, self.counts, self.seg = slots, counts, self.seg * 2
+            return self.pool[len(self.counts) - 1], self.counts[-1]
+        if len(self.counts) == MAX_SLOTS:  # merge neighbours in place: twice the frames per slot from now on
+            counts = []
+            for j in range(MAX_SLOTS // 2):
+                a, b = self.counts[2 * j], self.counts[2 * j + 1]
+                mean = (self.pool[2 * j].astype(np.float32) * np.float32(a)
+                        + self.pool[2 * j + 1].astype(np.float32) * np.float32(b)) / np.float32(a + b)
+                self.pool[j] = np.round(mean)
+                counts.append(a + b)
+            self.counts, self.seg = counts, self.seg * 2
             if self.counts[-1] < self.seg:
-                return self.slots[-1], self.counts[-1]
-        self.slots.append(np.empty(self.total.shape, np.uint16))  # the kernel overwrites a slot holding 0 frames
-        self.counts.append(0)
-        return self.slots[-1], 0
+                return self.pool[len(self.counts) - 1], self.counts[-1]
+        self.counts.append(0)  # the kernel overwrites a slot that holds no frame yet
+        return self.pool[len(self.counts) - 1], 0
 
     def slot_means(self) -> list[np.ndarray]:
-        return [slot.astype(np.float32) / np.float32(vk.SLOT_SCALE) for slot in self.slots]
+        return [self.pool[i].astype(np.float32) / np.float32(vk.SLOT_SCALE) for i in range(len(self.counts))]
 
 
 class VideoDetector:
