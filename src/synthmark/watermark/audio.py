@@ -19,8 +19,8 @@ How it works (details in ``_audio_kernels``):
   (K=15, soft Viterbi, from ``synthmark._core``) and of keyed sync bits (half of the slots); the
   pattern repeats with a period of 220 frames (7.04 s) so any window at least that long holds every
   coded bit.
-* Detection searches the frame phase (coarse 4 ms, then refined by +/-2, 1, 0.5 ms) and the position in the period
-  with half of the sync bits (SEARCH set). The other half (TEST set) is never looked at during the
+* Detection searches the frame phase (coarse 8 ms, then refined by +/-4, 2, 1, 0.5 ms) and the position in the period
+  with 40% of the sync bits (SEARCH set). The other 60% (TEST set) are never looked at during the
   search; at the chosen offset  z = sum(x_i s_i) / sqrt(sum x_i^2)  where s_i are the keyed signs.
   Under H0 (unmarked audio, other key) this is a Rademacher sum: mean 0, variance 1, sub-Gaussian,
   so ``false_alarm = norm.sf(z)`` (times the number of speed hypotheses tried) is calibrated; the
@@ -52,6 +52,7 @@ SUPPORTED_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
 GF = 2  # frames per group
 NP = 6  # tiles per projection (even: signs are balanced, so gain changes cancel)
 PP = (GF * K.N_BANDS) // NP  # projections per group
+TEST_SHARE = 0.6  # share of the sync bits held out for the presence test (the rest drive the search)
 SYNC_FRACTION = 0.50  # share of the slots that carry keyed sync bits (presence from 3 s needs many)
 RATE_INVERSE = 4  # convolutional code rate 1/4
 CONSTRAINT_LENGTH = 15
@@ -129,7 +130,7 @@ def _layout(key: Key, n_coded: int) -> _Layout:
     sel = np.empty(n_sync, np.float32)
     streams.fill_uniform("audio/sync-split", sel)
     test = np.zeros(n_sync, np.bool_)
-    test[np.argsort(sel, kind="stable")[: n_sync // 2]] = True
+    test[np.argsort(sel, kind="stable")[: int(round(n_sync * TEST_SHARE))]] = True
     role = role.reshape(pg, PP)
     srch = (role < 0) & ~test[np.maximum(-1 - role, 0)]
     M = max(1, int(srch.sum(axis=1).max()))
