@@ -86,7 +86,13 @@ def embed(x, fs, key, payload):
         d = np.clip(lay.usign[pg].reshape(G, A.PP, A.NP) * lam[..., None] * a, -K.DMAX, K.DMAX)
         delta = np.zeros((G, A.GF * K.N_BANDS))
         np.put_along_axis(delta, lay.tile_of[pg], d.reshape(G, -1), axis=1)
-        a = np.repeat(np.exp(0.5 * delta.reshape(F, K.N_BANDS)) - 1.0, K.BAND_W, axis=1)
+        g = np.exp(0.5 * delta.reshape(F, K.N_BANDS)) - 1.0
+        fr = sliding_window_view(xs, K.N, axis=-1)[:, ::K.H][:, :F] * A._WINDOW  # onset guard
+        e1 = (fr[..., : K.H] ** 2).sum((0, 2))
+        e2 = (fr[..., K.H:] ** 2).sum((0, 2))
+        on = e2 > A.ONSET_RISE * e1
+        g[on] *= np.sqrt(A.ONSET_RISE * e1[on] / e2[on])[:, None]
+        a = np.repeat(g, K.BAND_W, axis=1)
         M = np.zeros_like(X)
         M[..., BINS] = X[..., BINS] * a
         m = np.fft.irfft(M, K.N, axis=-1) * A._WINDOW

@@ -192,3 +192,22 @@ def test_speech_music_aac_64k_and_opus_32k():
     assert_payload(sm.detect_audio(codec_roundtrip(y, FS, "aac", 64_000)[:, 0], FS, key=KEY, search_speed=False))
     assert_payload(sm.detect_audio(codec_roundtrip(y, FS, "libopus", 32_000)[:, 0], FS, key=KEY,
                                    search_speed=False))
+
+
+def test_onsets_not_swamped_by_the_mark():
+    """10 ms blocks just before an onset (the energy rises > 20 dB within 30 ms) are quiet, and the
+    mark of a frame straddling the onset is scaled down (onset guard): the median local SNR there
+    is about 16 dB (6-11 dB without the guard, depending on the key)."""
+    pre = []
+    for seed in (1, 2, 3):
+        x = speech_like(12.0, FS, seed=seed)
+        d = sm.watermark_audio(x, FS, key=KEY, payload=PAYLOAD).astype(np.float64) - x
+        b = FS // 100
+        n = len(x) // b * b
+        xe = (x[:n].astype(np.float64) ** 2).reshape(-1, b).mean(1)
+        de = (d[:n] ** 2).reshape(-1, b).mean(1)
+        for i in range(len(xe) - 3):
+            if xe[i] > 1e-9 and xe[i + 3] > 100 * xe[i] and xe[i + 3] > 1e-5:
+                pre.append(10 * np.log10(xe[i] / max(de[i], 1e-30)))
+    assert len(pre) > 30
+    assert np.median(pre) > 13.0

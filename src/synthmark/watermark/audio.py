@@ -56,6 +56,7 @@ SYNC_FRACTION = 0.50  # share of the slots that carry keyed sync bits (presence 
 RATE_INVERSE = 4  # convolutional code rate 1/4
 CONSTRAINT_LENGTH = 15
 STEP = 0.88  # STDM lattice step (natural-log energy units); sets the SNR (about 36 dB on speech)
+ONSET_RISE = 10.0  # largest energy rise from a frame's first to second half that is marked at full strength
 KAPPA = 0.85  # about the share of a frame's gain change that the analysis window of that frame sees
 DEFAULT_THRESHOLD = 1e-6
 SPEED_STEP = 0.0025
@@ -303,6 +304,15 @@ class _Engine:
             lay = self.lay
             K.group_gains(xb, self.g_next % lay.pg, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role,
                           self.bits, lay.sync_bits, STEP, KAPPA, gains)
+            # onset guard: a frame's mark spreads over its whole window, so where the second half is
+            # much louder than the first (an onset) the mark is scaled down to stay ONSET_RISE below
+            # the first half's level (no pre-echo into the quiet part before the onset)
+            e1 = np.einsum("cft,cft->f", frames[:, :, : K.H], frames[:, :, : K.H])
+            e2 = np.einsum("cft,cft->f", frames[:, :, K.H:], frames[:, :, K.H:])
+            rise = ONSET_RISE * e1
+            onset = e2 > rise
+            if onset.any():
+                gains[onset] *= np.sqrt(rise[onset] / e2[onset])[:, None]
             M = np.zeros(xb.shape[:2] + (K.BIN_LO + K.NB,), xb.dtype)  # irfft zero-pads the bins above
             M[:, :, band] = xb * np.repeat(gains, K.BAND_W, axis=1)
             m = scipy.fft.irfft(M, K.N, axis=2, workers=1)
