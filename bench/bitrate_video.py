@@ -20,6 +20,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))  # this tree's synthmark, not a stale installed copy
 
 import synthmark as sm  # noqa: E402
 from tests import media  # noqa: E402
