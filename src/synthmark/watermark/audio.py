@@ -272,8 +272,9 @@ class _Engine:
 
     def _resample(self, src, src_base, hp, up, down, m0, count):
         out = np.empty((self.C, count))
+        tmp = np.empty(-(-count // up))
         for ch in range(self.C):
-            K.poly_resample(src[ch], src_base, hp, up, down, self.c, m0, count, out[ch])
+            K.poly_resample_fast(src[ch], src_base, hp, up, down, self.c, m0, count, out[ch], tmp)
         return out
 
     def process(self, x: np.ndarray) -> np.ndarray:
