@@ -363,3 +363,92 @@ def soft_projections(logE, wt, nframes, k, gf, np_tiles, tile_of, usign, dither,
             else:
                 sync_x[-1 - r] += x
         f += gf
+
+
+# ----------------------------------------------------------------------------------------------
+# Embedding plumbing fused into single passes (no float64 temporaries, no strided numpy copies).
+# Each kernel computes the same per-element arithmetic as the NumPy expression it replaces.
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def interleaved_to_planar(arr, scale, out):
+    """arr (n, C) float32 or int16 -> out (C, n) float64, times scale (1 or 1/32768: exact)."""
+    n = arr.shape[0]
+    C = arr.shape[1]
+    for i in range(n):
+        for c in range(C):
+            out[c, i] = np.float64(arr[i, c]) * scale
+
+
+@njit(cache=True, nogil=True)
+def planar_sum_to_f32(x, xa, m, ma, n, out, o):
+    """out[o + i, c] = float32(x[c, xa + i] + m[c, ma + i]) for i < n."""
+    for i in range(n):
+        for c in range(x.shape[0]):
+            out[o + i, c] = np.float32(x[c, xa + i] + m[c, ma + i])
+
+
+@njit(cache=True, nogil=True)
+def planar_sum_to_i16(x, xa, m, ma, n, out, o):
+    """out[o + i, c] = int16(clip(rint((x[c, xa + i] + m[c, ma + i]) * 32768)))."""
+    for i in range(n):
+        for c in range(x.shape[0]):
+            v = np.rint((x[c, xa + i] + m[c, ma + i]) * 32768.0)
+            if v < -32768.0:
+                v = -32768.0
+            elif v > 32767.0:
+                v = 32767.0
+            out[o + i, c] = np.int16(v)
+
+
+@njit(cache=True, nogil=True)
+def window_frames(sig, a, window, frames, e1, e2):
+    """frames[c, f, t] = sig[c, a + f*H + t] * window[t]; e1[f] / e2[f]: energy of the first / second
+    half of frame f (summed over channels)."""
+    C = frames.shape[0]
+    F = frames.shape[1]
+    for f in range(F):
+        s1 = 0.0
+        s2 = 0.0
+        for c in range(C):
+            o = a + f * H
+            for t in range(N):
+                v = sig[c, o + t] * window[t]
+                frames[c, f, t] = v
+                if t < H:
+                    s1 += v * v
+                else:
+                    s2 += v * v
+        e1[f] = s1
+        e2[f] = s2
+
+
+@njit(cache=True, nogil=True)
+def apply_gains(spec, gains, M):
+    """M may be spec (in place). M[c, f, :] = 0 except the band bins: M[c, f, BIN_LO + i] = spec[c, f, BIN_LO + i] * gains[f, i // BAND_W]
+    (real gain on both parts, as numpy's complex * real)."""
+    C = spec.shape[0]
+    F = spec.shape[1]
+    K1 = M.shape[2]
+    for c in range(C):
+        for f in range(F):
+            for k in range(BIN_LO):
+                M[c, f, k] = 0.0
+            for k in range(BIN_LO + NB, K1):
+                M[c, f, k] = 0.0
+            for i in range(NB):
+                g = gains[f, i // BAND_W]
+                v = spec[c, f, BIN_LO + i]
+                M[c, f, BIN_LO + i] = complex(v.real * g, v.imag * g)
+
+
+@njit(cache=True, nogil=True)
+def overlap_add(m, window, mark, o):
+    """mark[c, o + f*H + t] += m[c, f, t] * window[t] (every mark sample gets at most two terms,
+    so the result does not depend on the order of the frames)."""
+    C = m.shape[0]
+    F = m.shape[1]
+    for c in range(C):
+        for f in range(F):
+            b = o + f * H
+            for t in range(N):
+                mark[c, b + t] += m[c, f, t] * window[t]

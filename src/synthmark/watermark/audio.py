@@ -66,6 +66,7 @@ SPEEDS = tuple(1.0 + SPEED_STEP * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5,
 MIN_DETECT_SECONDS = 1.0
 COARSE_STEP = 128  # coarse frame-phase step of the search (samples at 16 kHz); refined down to FINE_STEP
 FINE_STEP = 8
+ONESHOT_BLOCK = 1 << 16  # samples per block fed to the engine by watermark_audio
 _WINDOW = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(K.N) / K.N))  # periodic sqrt-Hann
 
 
@@ -220,20 +221,26 @@ def _check_samples(samples, name="samples") -> np.ndarray:
 
 
 def _to_float(arr: np.ndarray) -> np.ndarray:
-    """(n,) or (n, C) float32/int16 -> (C, n) C-contiguous float64 in [-1, 1] scale."""
-    x = np.ascontiguousarray(arr.reshape(arr.shape[0], 1 if arr.ndim == 1 else arr.shape[1]).T, dtype=np.float64)
-    if arr.dtype == np.int16:
-        x *= 1.0 / 32768.0
+    """(n,) or (n, C) float32/int16 -> (C, n) C-contiguous float64 in [-1, 1] scale (one fused pass)."""
+    a2 = arr.reshape(arr.shape[0], 1 if arr.ndim == 1 else arr.shape[1])
+    x = np.empty((a2.shape[1], a2.shape[0]))
+    K.interleaved_to_planar(a2, 1.0 / 32768.0 if arr.dtype == np.int16 else 1.0, x)
     return x
 
 
-def _from_float(y: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """(C, n) float64 -> the dtype and shape of ``like``."""
-    if like.dtype == np.int16:
-        out = np.clip(np.rint(y.T * 32768.0), -32768, 32767).astype(np.int16)
-    else:
-        out = np.empty(y.shape[::-1], np.float32)
-        out[...] = y.T
+def _emit(parts, like: np.ndarray) -> np.ndarray:
+    """parts: [(x, m)] pairs of (C, n_i) float64 views (input, mark) -> their sums, concatenated, in the
+    dtype and shape of ``like`` (one fused pass: the sum, the transpose and the conversion)."""
+    n = sum(p[0].shape[1] for p in parts)
+    C = parts[0][0].shape[0]
+    out = np.empty((n, C), np.int16 if like.dtype == np.int16 else np.float32)
+    kern = K.planar_sum_to_i16 if like.dtype == np.int16 else K.planar_sum_to_f32
+    o = 0
+    for xv, mv in parts:
+        k = xv.shape[1]
+        if k:
+            kern(xv, 0, mv, 0, k, out, o)
+        o += k
     return out.reshape((-1,) + like.shape[1:])
 
 
@@ -277,8 +284,9 @@ class _Engine:
             K.poly_resample_fast(src[ch], src_base, hp, up, down, self.c, m0, count, out[ch], tmp)
         return out
 
-    def process(self, x: np.ndarray) -> np.ndarray:
-        """x: (C, n) float64. Returns the marked (C, m) samples that are final."""
+    def process(self, x: np.ndarray):
+        """x: (C, n) float64. Returns (input, mark): two (C, m) float64 views whose sum is the marked
+        samples that are final (summed and converted in one pass by ``_emit``)."""
         C = self.C
         self.x = np.concatenate([self.x, x], axis=1) if self.x.shape[1] else np.ascontiguousarray(x)
         self.n_in += x.shape[1]
@@ -298,31 +306,26 @@ class _Engine:
                 more = np.zeros((C, need - self.mark.shape[1]))
                 self.mark = np.concatenate([self.mark, more], axis=1) if self.mark.shape[1] else more
             a = f0 * K.H - self.sig_base
-            seg = self.sig[:, a: a + (f1 - f0 - 1) * K.H + K.N]
-            frames = sliding_window_view(seg, K.N, axis=1)[:, ::K.H] * _WINDOW
-            band = slice(K.BIN_LO, K.BIN_LO + K.NB)
-            xb = np.ascontiguousarray(scipy.fft.rfft(frames, axis=2, workers=1)[:, :, band])
-            gains = np.empty((f1 - f0, K.N_BANDS))
+            F = f1 - f0
+            frames = np.empty((C, F, K.N))
+            e1 = np.empty(F)
+            e2 = np.empty(F)
+            K.window_frames(self.sig, a, _WINDOW, frames, e1, e2)
+            spec = scipy.fft.rfft(frames, axis=2, workers=1, overwrite_x=True)
+            gains = np.empty((F, K.N_BANDS))
             lay = self.lay
-            K.group_gains(xb, self.g_next % lay.pg, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.role,
-                          self.bits, lay.sync_bits, STEP, KAPPA, gains)
+            K.group_gains(spec[:, :, K.BIN_LO: K.BIN_LO + K.NB], self.g_next % lay.pg, GF, NP, lay.tile_of,
+                          lay.usign, lay.dither, lay.role, self.bits, lay.sync_bits, STEP, KAPPA, gains)
             # onset guard: a frame's mark spreads over its whole window, so where the second half is
             # much louder than the first (an onset) the mark is scaled down to stay ONSET_RISE below
             # the first half's level (no pre-echo into the quiet part before the onset)
-            e1 = np.einsum("cft,cft->f", frames[:, :, : K.H], frames[:, :, : K.H])
-            e2 = np.einsum("cft,cft->f", frames[:, :, K.H:], frames[:, :, K.H:])
             rise = ONSET_RISE * e1
             onset = e2 > rise
             if onset.any():
                 gains[onset] *= np.sqrt(rise[onset] / e2[onset])[:, None]
-            M = np.zeros(xb.shape[:2] + (K.BIN_LO + K.NB,), xb.dtype)  # irfft zero-pads the bins above
-            M[:, :, band] = xb * np.repeat(gains, K.BAND_W, axis=1)
-            m = scipy.fft.irfft(M, K.N, axis=2, workers=1)
-            m *= _WINDOW
-            o = f0 * K.H - self.mark_base
-            for par in (0, 1):  # frames of one parity do not overlap: each mark sample gets 2 terms
-                blk = m[:, par::2].reshape(C, -1)
-                self.mark[:, o + par * K.H: o + par * K.H + blk.shape[1]] += blk
+            K.apply_gains(spec, gains, spec)  # in place: zero outside the band, scaled band bins
+            m = scipy.fft.irfft(spec, K.N, axis=2, workers=1, overwrite_x=True)
+            K.overlap_add(m, _WINDOW, self.mark, f0 * K.H - self.mark_base)
             self.g_next = g_end
         final_int = self.g_next * GF * K.H
         # 3. 16 kHz mark -> fs
@@ -336,7 +339,7 @@ class _Engine:
         target = max(self.n_out, min(target, self.limit if self.limit is not None else target))
         assert self.n_mfs >= target, "latency bound violated"
         a, b = self.n_out - self.x_base, target - self.x_base
-        y = self.x[:, a:b] + self.mfs[:, self.n_out - self.mfs_base: target - self.mfs_base]
+        y = (self.x[:, a:b], self.mfs[:, self.n_out - self.mfs_base: target - self.mfs_base])
         self.n_out = target
         # 5. trim history
         keep_x = min(self.n_out, (self.n_int * self.d1 + self.c) // self.u1 - self.hp1.shape[1] + 1)
@@ -355,7 +358,7 @@ class _Engine:
         self.mfs_base = keep_f
         return y
 
-    def flush(self) -> np.ndarray:
+    def flush(self):
         self.limit = self.n_in
         pad = self.latency + 2 * (GF * K.H + K.N) * self.fs // FS_INT + 16
         return self.process(np.zeros((self.C, pad)))
@@ -417,7 +420,7 @@ class AudioWatermarker:
         if self._done:
             raise InvalidArgumentError("process: the watermarker was flushed; create a new one")
         arr, rebuild = self._take(chunk)
-        out = _from_float(self._engine.process(_to_float(arr)), self._like)
+        out = _emit([self._engine.process(_to_float(arr))], self._like)
         return rebuild(out) if rebuild is not None else out
 
     def flush(self):
@@ -427,7 +430,7 @@ class AudioWatermarker:
         self._done = True
         like = self._like if self._like is not None else np.zeros((0,) if self.channels == 1 else (0, self.channels),
                                                                  np.float32)
-        return _from_float(self._engine.flush(), like)
+        return _emit([self._engine.flush()], like)
 
 
 def watermark_audio(samples, sample_rate: int | None = None, *, key: Key, payload: int):
@@ -450,9 +453,10 @@ def watermark_audio(samples, sample_rate: int | None = None, *, key: Key, payloa
     bits = _coded_bits(payload)
     ch = 1 if arr.ndim == 1 else arr.shape[1]
     eng = _Engine(_layout(key, len(bits)), bits, fs, ch)
-    x = _to_float(arr)
-    y = np.concatenate([eng.process(x), eng.flush()], axis=1)
-    out = _from_float(y, arr)
+    # fed in blocks (the streaming engine's output does not depend on the chunking): the working
+    # arrays stay cache-sized and are recycled by the allocator instead of page-faulting fresh memory
+    parts = [eng.process(_to_float(arr[i: i + ONESHOT_BLOCK])) for i in range(0, arr.shape[0], ONESHOT_BLOCK)]
+    out = _emit(parts + [eng.flush()], arr)
     return rebuild(out) if rebuild is not None else out
 
 
