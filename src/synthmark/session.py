@@ -20,6 +20,7 @@ import os
 import threading
 
 from .errors import InvalidArgumentError, InvalidTypeError
+from .io.atomic import sha256_file
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel
 from .watermark.audio import AudioWatermarker
@@ -203,11 +204,7 @@ class LiveSession:
         if isinstance(segment, (bytes, bytearray, memoryview)):
             digest = hashlib.sha256(segment).hexdigest()
         elif isinstance(segment, (str, os.PathLike)):
-            h = hashlib.sha256()
-            with open(segment, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-            digest = h.hexdigest()
+            digest = sha256_file(segment)
         else:
             raise InvalidTypeError(f"segment: expected bytes or a path, got {type(segment).__name__}")
         with self._lock:

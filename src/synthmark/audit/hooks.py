@@ -36,7 +36,6 @@ Sinks are registered with ``on_labeled(sink)`` (usable as a decorator) and remov
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -45,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..errors import AuditError, InvalidArgumentError, InvalidTypeError
+from ..io.atomic import sha256_file
 from .events import AuditEvent
 from .store import AuditLog
 
@@ -201,13 +201,6 @@ class JsonLinesSink:
 
 
 
-def _sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 _crash_counts: dict = {}
 
@@ -263,7 +256,7 @@ def publish(tmp_path: str | os.PathLike, dest_path: str | os.PathLike, event: Au
     os.chmod(tmp_path, mode)
     with open(tmp_path, "rb") as f:
         os.fsync(f.fileno())  # the output's bytes are on disk before its record
-    actual = _sha256_file(tmp_path)
+    actual = sha256_file(tmp_path)
     if actual != event.output_sha256:
         raise InvalidArgumentError(f"publish: {tmp_path} does not match event.output_sha256 (file changed?)")
     try:

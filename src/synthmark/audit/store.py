@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import io
 import json
 import logging
@@ -54,6 +53,7 @@ from datetime import datetime, timedelta, timezone
 from typing import IO, Iterator
 
 from ..errors import AuditError, InvalidArgumentError, InvalidTypeError
+from ..io.atomic import sha256_file
 from .chain import GENESIS_HASH, AuditRecord, VerifyResult, build_record, head_marker, iter_pages, mac_key, verify_rows
 from .events import AuditEvent, utc_timestamp
 
@@ -543,13 +543,6 @@ def _owner_alive(pid: int, pid_start: str | None) -> bool:
     return not (pid_start and now and now != pid_start)  # a different start time: the pid was reused
 
 
-def _sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 _live_logs: "weakref.WeakSet[AuditLog]" = weakref.WeakSet()
 
@@ -826,7 +819,7 @@ class AuditLog:
             try:
                 if not os.path.isfile(p.output_path):
                     reason = "the output is missing: the process ended between its record and the rename"
-                elif _sha256_file(p.output_path) != p.output_sha256:
+                elif sha256_file(p.output_path) != p.output_sha256:
                     reason = "the file at the output path has other content: the rename never happened"
             except OSError as exc:
                 reason = f"the output cannot be read ({exc.strerror or exc})"

@@ -7,6 +7,7 @@ temporary file behind.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +23,15 @@ def temp_path_for(dst: str | os.PathLike, suffix: str | None = None) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{dst.stem[:40]}.", suffix=f".part{suffix}", dir=dst.parent or ".")
     os.close(fd)
     return Path(name)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a file's content, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def fsync_file(path: str | os.PathLike) -> None:
