@@ -37,7 +37,6 @@ gets it on the first writable open (or: ``CREATE TABLE synthmark_audit_pending``
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import logging
@@ -119,9 +118,6 @@ class _Backend:
                             pending)
         if settled:
             cur.executemany(self.q(f"DELETE FROM {_PENDING} WHERE event_id = ?"), [(e,) for e in settled])
-
-    def pending_rows(self) -> list:
-        return self.query(f"SELECT {_PENDING_COLUMNS} FROM {_PENDING} ORDER BY seq", ())
 
     def page(self, after: int, limit: int, kind: str | None = None) -> list[AuditRecord]:
         where = "seq > ?" + (" AND kind = ?" if kind else "")
@@ -832,8 +828,7 @@ class AuditLog:
                 self.settle(p.event_id)
                 continue
             orig = rec.event
-            failed = dataclasses.replace(orig, event_id="", time_utc="", status="failed", supersedes=orig.event_id,
-                                         reason=f"reconcile: {reason}")
+            failed = orig.withdrawal(f"reconcile: {reason}")
             with self._lock:
                 recs = self._write([failed], only_if_pending=True)
             if not recs:

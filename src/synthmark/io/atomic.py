@@ -61,18 +61,20 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def publish(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
-    """fsync ``tmp`` and rename it over ``dst`` atomically, then fsync the directory.
-
-    The result gets the permission bits of the file it replaces, or the umask default for a new
-    file (the temporary file was created 0600).
-    """
+def prepare_publish(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """Give ``tmp`` the permission bits of the file it will replace (or the umask default for a new
+    file; the temporary file was created 0600) and fsync its bytes, ready for the rename."""
     try:
         mode = os.stat(dst).st_mode & 0o7777
     except FileNotFoundError:
         mode = _default_mode()
     os.chmod(tmp, mode)
     fsync_file(tmp)
+
+
+def publish(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """fsync ``tmp`` and rename it over ``dst`` atomically, then fsync the directory (see prepare_publish)."""
+    prepare_publish(tmp, dst)
     os.replace(tmp, dst)
     fsync_dir(Path(dst).parent)
 
