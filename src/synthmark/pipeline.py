@@ -194,7 +194,6 @@ def _check_text(name: str, value) -> str:
     return check_value(name, value)
 
 
-
 def _media_type(kind: str, has_video: bool) -> str:
     if kind in IMAGE_KINDS:
         return "image"
