@@ -529,10 +529,12 @@ def test_sigkill_during_label_jobs_every_published_output_has_its_record(store_u
     assert log.verify().ok
 
 
-def test_publish_refuses_a_mismatched_output_and_records_a_failed_rename(tmp_path):
+def test_publish_refuses_a_mismatched_output_and_records_a_failed_rename(tmp_path, clean_hooks):
     from synthmark.audit import publish
 
     log = sm.AuditLog(f"sqlite:///{tmp_path}/p.db")
+    told = []
+    on_labeled(lambda ev: told.append((ev.status, ev.supersedes)))  # host sinks hear of the withdrawal too
     tmp = tmp_path / "o.tmp"
     tmp.write_bytes(b"labeled")
     ev = make_event(1, output_sha256=hashlib.sha256(b"something else").hexdigest())
@@ -546,6 +548,7 @@ def test_publish_refuses_a_mismatched_output_and_records_a_failed_rename(tmp_pat
     assert kinds == [("published", None, str(tmp_path / "no-such-dir" / "o.bin")),
                      ("failed", ev.event_id, str(tmp_path / "no-such-dir" / "o.bin"))]
     assert log.pending() == []  # the failed event cleared the in-doubt mark in its own transaction
+    assert told == [("published", None), ("failed", ev.event_id)]
     result = publish(tmp, tmp_path / "o.bin", make_event(3, output_sha256=ev.output_sha256), audit=log)
     assert (tmp_path / "o.bin").read_bytes() == b"labeled" and not tmp.exists()
     assert result.event.output_path == str(tmp_path / "o.bin") and log.pending() == []

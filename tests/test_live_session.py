@@ -97,6 +97,8 @@ def test_session_misuse_and_bad_stores(tmp_path):
         live.mark_frame(f)
     with pytest.raises(InvalidArgumentError, match="recipient_ref"):
         sm.LiveSession(KEY, user_ref="u", content_id="c", visible=None)
+    with pytest.raises(InvalidArgumentError, match="payload"):
+        sm.LiveSession(KEY, user_ref="u", content_id="c", payload=-1)
     with pytest.raises(InvalidArgumentError, match="user_ref"):
         sm.LiveSession(KEY, user_ref=" ", content_id="c")
     db = tmp_path / "ro.db"

@@ -47,7 +47,7 @@ void plane_2d(const py::array& a, const char* name) {
     if (a.ndim() != 2) throw ArgumentError(std::string(name) + ": expected a 2-D plane, got " + std::to_string(a.ndim()) + " dimensions");
 }
 
-// Runs f without the GIL. Core InvalidInput (std::invalid_argument) still reaches Python as ValueError.
+// Runs f without the GIL. Core InvalidInput still reaches Python as synthmark.errors.InvalidArgumentError.
 template <class F>
 auto released(F&& f) {
     py::gil_scoped_release nogil;  // see the file comment for why this is safe

@@ -1,17 +1,18 @@
 #pragma once
-// Binding-side argument errors. module.cpp translates them (and the core's InvalidInput) into
-// synthmark.errors.InvalidArgumentError / InvalidTypeError, which also subclass ValueError / TypeError.
+// Binding-side argument errors. module.cpp translates them into synthmark.errors.InvalidArgumentError /
+// InvalidTypeError, which also subclass ValueError / TypeError.
 #include <stdexcept>
-#include <string>
+
+#include "synthmark/errors.hpp"
 
 namespace synthmark::bind {
 
-struct ArgumentError : std::invalid_argument {
-    using std::invalid_argument::invalid_argument;
-};
+// A bad value, shape or range: the core's own error type, so one translation covers both.
+using ArgumentError = synthmark::InvalidInput;
 
-struct ArgumentTypeError : std::invalid_argument {
-    using std::invalid_argument::invalid_argument;
+// A wrong type or dtype (not an invalid_argument, so no translator can mistake it for a value error).
+struct ArgumentTypeError : std::logic_error {
+    using std::logic_error::logic_error;
 };
 
 }  // namespace synthmark::bind

@@ -32,9 +32,7 @@ PYBIND11_MODULE(_core, m) {
             if (p) std::rethrow_exception(p);
         } catch (const synthmark::bind::ArgumentTypeError& e) {
             raise_synthmark_error("InvalidTypeError", PyExc_TypeError, e.what());
-        } catch (const synthmark::bind::ArgumentError& e) {
-            raise_synthmark_error("InvalidArgumentError", PyExc_ValueError, e.what());
-        } catch (const synthmark::InvalidInput& e) {
+        } catch (const synthmark::InvalidInput& e) {  // also bind::ArgumentError
             raise_synthmark_error("InvalidArgumentError", PyExc_ValueError, e.what());
         }
     });

@@ -133,13 +133,12 @@ def _cmd_demo(args) -> int:
     return 0
 # ---- synthmark audit ... (audit log: verify, purge, export, show)
 
-def _audit_open(args, *, read_only: bool):
+def _audit_open(args, *, read_only: bool, **options):
     from .audit import AuditLog, default_store_url
-    from .keys import Key
 
-    key = Key.load(args.key) if getattr(args, "key", None) else None
+    key = _load_key(args.key) if getattr(args, "key", None) else None
     url = args.store or default_store_url()
-    return AuditLog(url, key=key, read_only=read_only)
+    return AuditLog(url, key=key, read_only=read_only, **options)
 
 
 def _cmd_audit_verify(args) -> int:
@@ -154,10 +153,7 @@ def _cmd_audit_verify(args) -> int:
 
 
 def _cmd_audit_reconcile(args) -> int:
-    from .audit import AuditLog, default_store_url
-
-    key = _load_key(args.key) if args.key else None
-    with AuditLog(args.store or default_store_url(), key=key, reconcile=False) as log:
+    with _audit_open(args, read_only=False, reconcile=False) as log:
         result = log.reconcile(all_hosts=args.all_hosts, grace_seconds=args.grace, remove_temp=not args.keep_temp)
     for rec in result.failed:
         d = rec.data

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError
-from .io.atomic import publish, remove_quietly, temp_path_for
+from .io.atomic import publish, remove_quietly, sha256_file, temp_path_for
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel
 from .watermark.audio import AudioWatermarker, detect_audio
@@ -192,14 +192,6 @@ def _check_text(name: str, value) -> str:
     if not value:
         raise InvalidArgumentError(f"{name}: must not be empty")
     return check_value(name, value)
-
-
-def _sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _media_type(kind: str, has_video: bool) -> str:
@@ -397,7 +389,7 @@ def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload,
     if "video watermark" in report.applied or "audio watermark" in report.applied or "image watermark" in report.applied:
         labels["watermark"] = {"payload": f"{payload:016x}", "key_id": key.id}
     event = AuditEvent(user_ref=user_ref, content_id=record.produce_id, media_type=_media_type(kind, has_video),
-                       output_sha256=_sha256_file(tmp), labels=labels, host={"format": kind})
+                       output_sha256=sha256_file(tmp), labels=labels, host={"format": kind})
     # raises AuditError if a durable store failed (nothing is published; the caller removes tmp)
     result = audit_publish(tmp, dst, event, audit=audit)
     report.applied["audit"] = f"event {event.event_id} ({len(result.records)} durable store(s))"

@@ -19,7 +19,9 @@ import hashlib
 import os
 import threading
 
+from ._checks import check_payload
 from .errors import InvalidArgumentError, InvalidTypeError
+from .io.atomic import sha256_file
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel
 from .watermark.audio import AudioWatermarker
@@ -30,12 +32,6 @@ __all__ = ["LiveSession"]
 # stream_end lists segment hashes up to this many (an event body is capped at 64 KiB); beyond it the
 # record keeps only the digest of all of them, in order, plus the count.
 MAX_LISTED_SEGMENTS = 700
-
-
-def _payload_for(content_id: str) -> int:
-    from .pipeline import payload_for  # the same default payload as label_file
-
-    return payload_for(content_id)
 
 
 class LiveSession:
@@ -84,7 +80,11 @@ class LiveSession:
         check_ready(audit)  # a store that cannot record fails before the stream starts
         self.key_id = key.id
         self.content_id = content_id
-        self.payload = _payload_for(content_id) if payload is None else payload
+        if payload is None:
+            from .pipeline import payload_for  # the same default payload as label_file
+
+            payload = payload_for(content_id)
+        self.payload = check_payload(payload)
         self.visible = visible
         self.audible = audible
         self._video = VideoWatermarker(key, self.payload) if watermark_video else None
@@ -140,16 +140,17 @@ class LiveSession:
                 return None
             if not self._started:
                 raise InvalidArgumentError("session: end() before start()")
-            self._ended = True
             segments = tuple(self._segments)
-        digest = hashlib.sha256("".join(segments).encode("ascii")).hexdigest()
-        host = dict(self._start_event.host, frames=self._frames, segments=len(segments),
-                    start_event=self._start_event.event_id)
-        event = dataclasses.replace(
-            self._start_event, kind="stream_end", output_sha256=digest, event_id="", time_utc="",
-            status="failed" if failed else "published", reason=reason if failed else None,
-            segment_sha256=segments if len(segments) <= MAX_LISTED_SEGMENTS else (), host=host)
-        return emit(event, self._audit)
+            digest = hashlib.sha256("".join(segments).encode("ascii")).hexdigest()
+            host = dict(self._start_event.host, frames=self._frames, segments=len(segments),
+                        start_event=self._start_event.event_id)
+            event = dataclasses.replace(
+                self._start_event, kind="stream_end", output_sha256=digest, event_id="", time_utc="",
+                status="failed" if failed else "published", reason=reason if failed else None,
+                segment_sha256=segments if len(segments) <= MAX_LISTED_SEGMENTS else (), host=host)
+            result = emit(event, self._audit)  # raises AuditError: the session stays open, end() may be retried
+            self._ended = True
+            return result
 
     def __enter__(self) -> "LiveSession":
         return self.start()
@@ -173,7 +174,8 @@ class LiveSession:
             self.visible.apply(frame, t, pixel_format=pixel_format)
         if self._video is not None:
             self._video.embed(frame)
-        self._frames += 1
+        with self._lock:
+            self._frames += 1
         return frame
 
     def mark_audio(self, chunk):
@@ -203,11 +205,7 @@ class LiveSession:
         if isinstance(segment, (bytes, bytearray, memoryview)):
             digest = hashlib.sha256(segment).hexdigest()
         elif isinstance(segment, (str, os.PathLike)):
-            h = hashlib.sha256()
-            with open(segment, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-            digest = h.hexdigest()
+            digest = sha256_file(segment)
         else:
             raise InvalidTypeError(f"segment: expected bytes or a path, got {type(segment).__name__}")
         with self._lock:

@@ -1,5 +1,5 @@
 #pragma once
-// Errors of the core. Bindings turn them into Python ValueError / RuntimeError subclasses.
+// Errors of the core. Bindings turn them into synthmark.errors classes (ValueError / RuntimeError subclasses).
 // The core never exits, aborts or asserts on input: it throws these.
 #include <stdexcept>
 #include <string>

@@ -215,6 +215,11 @@ class AuditEvent:
                 f"event is larger than {_MAX_BODY_BYTES} bytes: record hashes and metadata, not content"
             )
 
+    def withdrawal(self, reason: str) -> "AuditEvent":
+        """A new status='failed' event that supersedes this one (its output was never published)."""
+        return dataclasses.replace(self, event_id="", time_utc="", status="failed", supersedes=self.event_id,
+                                   reason=reason)
+
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["segment_sha256"] = list(self.segment_sha256)

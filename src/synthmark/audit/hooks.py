@@ -36,7 +36,6 @@ Sinks are registered with ``on_labeled(sink)`` (usable as a decorator) and remov
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -45,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..errors import AuditError, InvalidArgumentError, InvalidTypeError
+from ..io.atomic import sha256_file
 from .events import AuditEvent
 from .store import AuditLog
 
@@ -201,13 +201,6 @@ class JsonLinesSink:
 
 
 
-def _sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 _crash_counts: dict = {}
 
@@ -230,14 +223,12 @@ def _test_crash(point: str) -> None:
 
 
 def _withdraw(event: AuditEvent, stores: list, reason: str) -> None:
-    """Append a status='failed' event superseding ``event`` to each store that recorded it."""
-    failed = dataclasses.replace(event, event_id="", time_utc="", status="failed", supersedes=event.event_id,
-                                 reason=reason)
-    for store in stores:
-        try:
-            store.append(failed)
-        except Exception as exc:  # noqa: BLE001 - the in-doubt mark stays; reconcile withdraws it later
-            _log.error("audit store %s: could not record that event %s failed: %s", store.url, event.event_id, exc)
+    """Deliver a status='failed' event superseding ``event`` to each store that recorded it and to
+    every other registered sink (they were told of the original)."""
+    try:
+        emit(event.withdrawal(reason), stores)
+    except AuditError as exc:  # the in-doubt mark stays where the append failed; reconcile withdraws it later
+        _log.error("audit: could not record everywhere that event %s failed: %s", event.event_id, exc)
 
 
 def publish(tmp_path: str | os.PathLike, dest_path: str | os.PathLike, event: AuditEvent,
@@ -246,7 +237,7 @@ def publish(tmp_path: str | os.PathLike, dest_path: str | os.PathLike, event: Au
     filesystem as ``dest_path``; its SHA-256 must equal ``event.output_sha256``. ``event.output_path``
     is set to the absolute ``dest_path`` (if given, it must be that). The published file gets the
     permission bits of the file it replaces, or the umask default for a new file."""
-    from ..io.atomic import _default_mode, fsync_dir
+    from ..io.atomic import fsync_dir, prepare_publish
 
     tmp_path, dest_path = os.fspath(tmp_path), os.fspath(dest_path)
     if event.status != "published" or event.output_sha256 is None:
@@ -256,15 +247,8 @@ def publish(tmp_path: str | os.PathLike, dest_path: str | os.PathLike, event: Au
         event = dataclasses.replace(event, output_path=dest_abs)
     elif event.output_path != dest_abs:
         raise InvalidArgumentError(f"publish: event.output_path {event.output_path!r} is not {dest_abs!r}")
-    try:
-        mode = os.stat(dest_path).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = _default_mode()
-    os.chmod(tmp_path, mode)
-    with open(tmp_path, "rb") as f:
-        os.fsync(f.fileno())  # the output's bytes are on disk before its record
-    actual = _sha256_file(tmp_path)
-    if actual != event.output_sha256:
+    prepare_publish(tmp_path, dest_path)  # the output's bytes are on disk before its record
+    if sha256_file(tmp_path) != event.output_sha256:
         raise InvalidArgumentError(f"publish: {tmp_path} does not match event.output_sha256 (file changed?)")
     try:
         result = emit(event, audit, pending_temp=tmp_path)

@@ -37,8 +37,6 @@ gets it on the first writable open (or: ``CREATE TABLE synthmark_audit_pending``
 from __future__ import annotations
 
 import csv
-import dataclasses
-import hashlib
 import io
 import json
 import logging
@@ -54,6 +52,7 @@ from datetime import datetime, timedelta, timezone
 from typing import IO, Iterator
 
 from ..errors import AuditError, InvalidArgumentError, InvalidTypeError
+from ..io.atomic import sha256_file
 from .chain import GENESIS_HASH, AuditRecord, VerifyResult, build_record, head_marker, iter_pages, mac_key, verify_rows
 from .events import AuditEvent, utc_timestamp
 
@@ -119,9 +118,6 @@ class _Backend:
                             pending)
         if settled:
             cur.executemany(self.q(f"DELETE FROM {_PENDING} WHERE event_id = ?"), [(e,) for e in settled])
-
-    def pending_rows(self) -> list:
-        return self.query(f"SELECT {_PENDING_COLUMNS} FROM {_PENDING} ORDER BY seq", ())
 
     def page(self, after: int, limit: int, kind: str | None = None) -> list[AuditRecord]:
         where = "seq > ?" + (" AND kind = ?" if kind else "")
@@ -543,13 +539,6 @@ def _owner_alive(pid: int, pid_start: str | None) -> bool:
     return not (pid_start and now and now != pid_start)  # a different start time: the pid was reused
 
 
-def _sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 _live_logs: "weakref.WeakSet[AuditLog]" = weakref.WeakSet()
 
@@ -826,7 +815,7 @@ class AuditLog:
             try:
                 if not os.path.isfile(p.output_path):
                     reason = "the output is missing: the process ended between its record and the rename"
-                elif _sha256_file(p.output_path) != p.output_sha256:
+                elif sha256_file(p.output_path) != p.output_sha256:
                     reason = "the file at the output path has other content: the rename never happened"
             except OSError as exc:
                 reason = f"the output cannot be read ({exc.strerror or exc})"
@@ -839,8 +828,7 @@ class AuditLog:
                 self.settle(p.event_id)
                 continue
             orig = rec.event
-            failed = dataclasses.replace(orig, event_id="", time_utc="", status="failed", supersedes=orig.event_id,
-                                         reason=f"reconcile: {reason}")
+            failed = orig.withdrawal(f"reconcile: {reason}")
             with self._lock:
                 recs = self._write([failed], only_if_pending=True)
             if not recs:

@@ -7,6 +7,7 @@ temporary file behind.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +23,15 @@ def temp_path_for(dst: str | os.PathLike, suffix: str | None = None) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{dst.stem[:40]}.", suffix=f".part{suffix}", dir=dst.parent or ".")
     os.close(fd)
     return Path(name)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a file's content, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def fsync_file(path: str | os.PathLike) -> None:
@@ -51,18 +61,20 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def publish(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
-    """fsync ``tmp`` and rename it over ``dst`` atomically, then fsync the directory.
-
-    The result gets the permission bits of the file it replaces, or the umask default for a new
-    file (the temporary file was created 0600).
-    """
+def prepare_publish(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """Give ``tmp`` the permission bits of the file it will replace (or the umask default for a new
+    file; the temporary file was created 0600) and fsync its bytes, ready for the rename."""
     try:
         mode = os.stat(dst).st_mode & 0o7777
     except FileNotFoundError:
         mode = _default_mode()
     os.chmod(tmp, mode)
     fsync_file(tmp)
+
+
+def publish(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """fsync ``tmp`` and rename it over ``dst`` atomically, then fsync the directory (see prepare_publish)."""
+    prepare_publish(tmp, dst)
     os.replace(tmp, dst)
     fsync_dir(Path(dst).parent)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Callable
 
 import av
@@ -67,12 +66,15 @@ def open_input(src):
         container = av.open(os.fspath(src))
     except (av.FFmpegError, UnicodeDecodeError) as exc:
         raise _media_error(src, exc) from None
-    for stream in list(container.streams.video) + list(container.streams.audio):
-        why = _unusable_stream(stream)
-        if why is not None:
-            msg = f"cannot decode {os.fspath(src)}: {stream.type} stream #{stream.index}: {why}"
-            container.close()  # stream objects must not be touched after this (PyAV frees them)
-            raise MediaError(msg + " (corrupt, truncated or unsupported)")
+    try:
+        for stream in list(container.streams.video) + list(container.streams.audio):
+            why = _unusable_stream(stream)
+            if why is not None:
+                raise MediaError(f"cannot decode {os.fspath(src)}: {stream.type} stream #{stream.index}: {why} "
+                                 "(corrupt, truncated or unsupported)")
+    except BaseException:
+        container.close()  # after the message is built: PyAV frees the stream objects here
+        raise
     return container
 
 
@@ -111,9 +113,7 @@ def transcode(
                 stats.duration = inp.duration / av.time_base
             plan = {}  # input stream index -> (role, state)
             for s in inp.streams:
-                if s.type == "video" and not _is_attached_pic(s):
-                    if s.codec_context.width <= 0:
-                        raise MediaError(f"{os.fspath(src)}: video stream {s.index} has no picture size")
+                if s.type == "video" and not _is_attached_pic(s):  # (open_input checked its size)
                     plan[s.index] = ("video", add_video_encoder(out, s, video, muxer))
                 elif s.type == "audio":
                     o = add_audio_encoder(out, s, audio, muxer)
