@@ -339,19 +339,23 @@ def _z(values: np.ndarray, signs: np.ndarray) -> float:
     return float(np.dot(values, signs) / np.sqrt(energy)) if energy > 0 else 0.0
 
 
-def _read_at_scale(white: np.ndarray, fy: float, fx: float, layout: _Layout, offset=(0.0, 0.0)) -> dict:
-    """Resample the whitened frame mean onto the canonical grid at (fy, fx), fold it onto one tile, find
-    the tile phase by FFT correlation with the search chips and read every chip there."""
-    h, w = white.shape
-    ch, cw = int(h / fy), int(w / fx)
-    if min(ch, cw) < 16:
-        return {"z_search": -np.inf}
-    canonical = np.empty((ch, cw), np.float32)
+def _canonical_tile(white: np.ndarray, fy: float, fx: float, offset) -> np.ndarray:
+    """The whitened image resampled onto the canonical grid at (fy, fx) + offset and folded onto one tile."""
+    canonical = np.empty((int(white.shape[0] / fy), int(white.shape[1] / fx)), np.float32)
     vk.resample(white, fy, fx, offset[0], offset[1], canonical)
     folded = np.zeros((dk.TILE, dk.TILE))
     counts = np.zeros((dk.TILE, dk.TILE))
     vk.fold(canonical, dk.TILE, folded, counts)
-    tile = folded / np.sqrt(np.maximum(counts, 1.0))  # sum / sqrt(n): every tile position on the same noise scale
+    return folded / np.sqrt(np.maximum(counts, 1.0))  # sum / sqrt(n): every tile position on the same noise scale
+
+
+def _read_at_scale(white: np.ndarray, fy: float, fx: float, layout: _Layout, offset=(0.0, 0.0)) -> dict:
+    """Resample the whitened frame mean onto the canonical grid at (fy, fx), fold it onto one tile, find
+    the tile phase by FFT correlation with the search chips and read every chip there."""
+    h, w = white.shape
+    if min(int(h / fy), int(w / fx)) < 16:
+        return {"z_search": -np.inf}
+    tile = _canonical_tile(white, fy, fx, offset)
     corr = sfft.irfft2(sfft.rfft2(tile) * layout.search_template_fft, s=tile.shape)
     chips = np.empty(dk.CHIPS_PER_TILE)
     best = {"z_search": -np.inf}
@@ -416,14 +420,9 @@ def _finish(best: dict, layout: _Layout, force_decode: bool = False) -> dict:
 
 def _chips_at(white: np.ndarray, best: dict) -> np.ndarray:
     """The chips of a whitened image read at an alignment found by _read_at_scale."""
-    (fy, fx), (oy, ox), (sy, sx) = best["scale"], best["offset"], best["shift"]
-    canonical = np.empty((int(white.shape[0] / fy), int(white.shape[1] / fx)), np.float32)
-    vk.resample(white, fy, fx, oy, ox, canonical)
-    folded = np.zeros((dk.TILE, dk.TILE))
-    counts = np.zeros((dk.TILE, dk.TILE))
-    vk.fold(canonical, dk.TILE, folded, counts)
+    (fy, fx), (sy, sx) = best["scale"], best["shift"]
     chips = np.empty(dk.CHIPS_PER_TILE)
-    dk.extract_chips(folded / np.sqrt(np.maximum(counts, 1.0)), _BASIS, sy, sx, chips)
+    dk.extract_chips(_canonical_tile(white, fy, fx, best["offset"]), _BASIS, sy, sx, chips)
     return chips
 
 
