@@ -121,36 +121,46 @@ def poly_resample_fast(x, base, hp, up, down, c, m0, count, out, tmp, blk=2048):
             row = xd[p]
             for k in range((L - p + down - 1) // down):
                 row[k] = x[p + k * down]
-    for r in range(min(up, n)):
-        ii = i + r
-        t = (m0 + ii) * down + c
+    nr = min(up, n)
+    ph_r = np.empty(nr, np.int64)
+    lo_r = np.empty(nr, np.int64)
+    nk_r = np.empty(nr, np.int64)
+    for r in range(nr):
+        t = (m0 + i + r) * down + c
         j_hi = t // up
-        ph = t - j_hi * up
-        lo = j_hi - T + 1 - base  # x index of tap 0 of output ii; output ii + k*up starts k*down later
-        nk = (n - r + up - 1) // up
-        acc_out = out[ii:] if up == 1 else tmp[:nk]
-        for k0 in range(0, nk, blk):  # blocks that stay in cache across the taps
-            k1 = min(nk, k0 + blk)
-            for k in range(k0, k1):
+        ph_r[r] = t - j_hi * up
+        lo_r[r] = j_hi - T + 1 - base  # x index of tap 0 of output i + r; output i + r + k*up starts k*down later
+        nk_r[r] = (n - r + up - 1) // up
+    nk_max = (n + up - 1) // up
+    for k0 in range(0, nk_max, blk):  # blocks (all phases of one stretch of output) that stay in cache
+        for r in range(nr):
+            k1 = min(nk_r[r], k0 + blk)
+            if k1 <= k0:
+                continue
+            ph = ph_r[r]
+            lo = lo_r[r]
+            acc_out = out[i + k0: i + k1] if up == 1 else tmp[: k1 - k0]
+            for k in range(k1 - k0):
                 acc_out[k] = 0.0
             for q in range(T):
                 hq = hp[ph, q]
                 if down == 1:
                     xs = x[lo + q + k0: lo + q + k1]
                     for k in range(k1 - k0):
-                        acc_out[k0 + k] += hq * xs[k]
+                        acc_out[k] += hq * xs[k]
                 elif split:
                     s0 = (lo + q) // down + k0
                     xs = xd[(lo + q) % down, s0: s0 + k1 - k0]
                     for k in range(k1 - k0):
-                        acc_out[k0 + k] += hq * xs[k]
+                        acc_out[k] += hq * xs[k]
                 else:
-                    xo = lo + q
-                    for k in range(k0, k1):
+                    xo = lo + q + k0 * down
+                    for k in range(k1 - k0):
                         acc_out[k] += hq * x[xo + k * down]
-        if up != 1:
-            for k in range(nk):
-                out[ii + k * up] = tmp[k]
+            if up != 1:
+                o = i + r + k0 * up
+                for k in range(k1 - k0):
+                    out[o + k * up] = acc_out[k]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -374,17 +384,36 @@ def interleaved_to_planar(arr, scale, out):
     """arr (n, C) float32 or int16 -> out (C, n) float64, times scale (1 or 1/32768: exact)."""
     n = arr.shape[0]
     C = arr.shape[1]
-    for i in range(n):
-        for c in range(C):
-            out[c, i] = np.float64(arr[i, c]) * scale
+    if C == 2:  # stereo: both channels in one pass
+        o0 = out[0]
+        o1 = out[1]
+        for i in range(n):
+            o0[i] = np.float64(arr[i, 0]) * scale
+            o1[i] = np.float64(arr[i, 1]) * scale
+        return
+    for c in range(C):
+        oc = out[c]
+        for i in range(n):
+            oc[i] = np.float64(arr[i, c]) * scale
 
 
 @njit(cache=True, nogil=True)
 def planar_sum_to_f32(x, xa, m, ma, n, out, o):
     """out[o + i, c] = float32(x[c, xa + i] + m[c, ma + i]) for i < n."""
-    for i in range(n):
-        for c in range(x.shape[0]):
-            out[o + i, c] = np.float32(x[c, xa + i] + m[c, ma + i])
+    if x.shape[0] == 2:  # stereo: both channels in one pass
+        x0 = x[0, xa: xa + n]
+        m0 = m[0, ma: ma + n]
+        x1 = x[1, xa: xa + n]
+        m1 = m[1, ma: ma + n]
+        for i in range(n):
+            out[o + i, 0] = np.float32(x0[i] + m0[i])
+            out[o + i, 1] = np.float32(x1[i] + m1[i])
+        return
+    for c in range(x.shape[0]):
+        xr = x[c, xa: xa + n]
+        mr = m[c, ma: ma + n]
+        for i in range(n):
+            out[o + i, c] = np.float32(xr[i] + mr[i])
 
 
 @njit(cache=True, nogil=True)
