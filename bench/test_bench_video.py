@@ -50,13 +50,18 @@ def test_embed_rgb_in_place(benchmark, size):
     assert sm.detect_frames([marker.embed(rgb.copy())], key=KEY).payload == PAYLOAD
 
 
-@pytest.mark.parametrize("size", ["1080p"])
-def test_peer_invisible_watermark_dwtdct_embed(benchmark, size):
+def peer_encoder_and_frame(size: str):
+    """The peer module, its dwtDct encoder set to our payload, and the same natural frame in BGR."""
     imwatermark = pytest.importorskip("imwatermark", reason="peer not installed: pip install '.[bench]'")
-    benchmark.group = f"embed-{size}"
-    bgr = np.ascontiguousarray(natural_frame(size)[..., ::-1])
     encoder = imwatermark.WatermarkEncoder()
     encoder.set_watermark("bytes", PAYLOAD.to_bytes(8, "big"))
+    return imwatermark, encoder, np.ascontiguousarray(natural_frame(size)[..., ::-1])
+
+
+@pytest.mark.parametrize("size", ["1080p"])
+def test_peer_invisible_watermark_dwtdct_embed(benchmark, size):
+    benchmark.group = f"embed-{size}"
+    _, encoder, bgr = peer_encoder_and_frame(size)
     marked = benchmark(encoder.encode, bgr, "dwtDct")
     assert marked.shape == bgr.shape
 
@@ -89,11 +94,8 @@ def test_detect_add_only(benchmark, size):
 
 @pytest.mark.parametrize("size", ["1080p"])
 def test_peer_invisible_watermark_dwtdct_detect(benchmark, size):
-    imwatermark = pytest.importorskip("imwatermark", reason="peer not installed: pip install '.[bench]'")
     benchmark.group = f"detect-{size}"
-    bgr = np.ascontiguousarray(natural_frame(size)[..., ::-1])
-    encoder = imwatermark.WatermarkEncoder()
-    encoder.set_watermark("bytes", PAYLOAD.to_bytes(8, "big"))
+    imwatermark, encoder, bgr = peer_encoder_and_frame(size)
     marked = encoder.encode(bgr, "dwtDct")
     decoder = imwatermark.WatermarkDecoder("bytes", 64)
     out = benchmark(decoder.decode, marked, "dwtDct")
