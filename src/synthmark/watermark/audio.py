@@ -284,7 +284,7 @@ class _Buf:
 
 
 _GROUPS_PER_PASS = 32  # groups whose frames go through one batched FFT (cache-sized working arrays)
-_INTERP_BLOCK = 8192  # output samples per block of the fused interpolation + output pass
+_INTERP_BLOCK = 3072  # output samples per block of the fused interpolation + output pass
 
 
 class _Engine:
@@ -363,10 +363,10 @@ class _Engine:
         K.overlap_add(m, _WINDOW, mk.a, f0 * K.H - mk.base)
 
     def process(self, raw: np.ndarray, out: np.ndarray | None = None, o: int = 0):
-        """raw: (n, C) samples of ``dtype``. Writes the marked samples that are now final to
+        """raw: (n, C) samples of ``dtype`` (read in place when C-contiguous). Writes the marked samples that are now final to
         out[o: o + count] (a new (count, C) array when out is None); returns (out, count)."""
         C = self.C
-        xr = np.concatenate([self.xr, raw]) if self.xr.shape[0] else raw
+        xr = np.concatenate([self.xr, raw]) if self.xr.shape[0] else np.ascontiguousarray(raw)
         self.n_in += raw.shape[0]
         # 1. fs -> 16 kHz: internal sample m needs input up to (m*d1 + c)//u1
         n_int = (self.n_in * self.u1 - 1 - self.c) // self.d1 + 1
