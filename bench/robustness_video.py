@@ -66,7 +66,14 @@ def main() -> int:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--only", default="")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "robustness_video"))
+    parser.add_argument("--strength", type=float, default=1.0, help="embedding strength (trade-off runs)")
+    parser.add_argument("--blur", type=float, default=None,
+                        help="override synthmark.watermark.video.PATTERN_BLUR (sigma, canonical px; trade-off runs)")
     args = parser.parse_args()
+    if args.blur is not None:
+        from synthmark.watermark import video as video_wm
+
+        video_wm.PATTERN_BLUR = args.blur
     width, height = map(int, args.size.split("x"))
     key = sm.Key.from_bytes(b"robustness-report-key-0123456789")
     results: dict[str, list[dict]] = {}
@@ -76,7 +83,7 @@ def main() -> int:
         photo = media.PHOTOS[clip_index % len(media.PHOTOS)]
         payload = int(np.random.default_rng(clip_index).integers(0, 2**63)) * 2 + 1
         clip = media.pan_zoom_clip(photo, width, height, args.frames, seed=clip_index)
-        marked = list(sm.watermark_frames(clip, key=key, payload=payload))
+        marked = list(sm.watermark_frames(clip, key=key, payload=payload, strength=args.strength))
         quality.append({
             "photo": photo,
             "psnr": float(np.mean([media.psnr(media.luma(a), media.luma(b)) for a, b in zip(clip, marked)])),
@@ -104,7 +111,9 @@ def main() -> int:
     lines = [
         f"# Video watermark robustness ({width}x{height}, {args.frames} frames at 30 fps, {args.clips} natural clips)",
         "",
-        f"Command: `python bench/robustness_video.py --clips {args.clips} --frames {args.frames} --size {args.size}`",
+        f"Command: `python bench/robustness_video.py --clips {args.clips} --frames {args.frames} --size {args.size}"
+        + (f" --only {args.only}" if args.only else "") + (f" --strength {args.strength:g}" if args.strength != 1.0 else "")
+        + (f" --blur {args.blur:g}" if args.blur is not None else "") + "`",
         "",
         "| condition | exact 64-bit payload | found | target (exact) | min z | median z |",
         "|---|---|---|---|---|---|",

@@ -45,24 +45,26 @@ def pan_zoom_clip(name: str, width: int, height: int, frames: int, *, seed: int 
     return out
 
 
-def transcode(frames: list[np.ndarray], codec: str = "libx264", *, crf: int | None = 23, fps: int = 30,
-              width: int | None = None, height: int | None = None, options: dict | None = None,
-              container_format: str = "mp4") -> list[np.ndarray]:
-    """Encode RGB frames with a real codec (in memory), decode them back as RGB, optionally rescaled."""
-    h0, w0 = frames[0].shape[:2]
-    width, height = width or w0, height or h0
+def encode(frames, codec: str = "libx264", *, crf: int | None = 23, fps: int = 30,
+           width: int | None = None, height: int | None = None, options: dict | None = None,
+           container_format: str = "mp4") -> io.BytesIO:
+    """Encode RGB frames (any iterable) with a real codec into an in-memory file, optionally rescaled."""
     buf = io.BytesIO()
     with av.open(buf, "w", format=container_format) as oc:
-        stream = oc.add_stream(codec, rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        opts = {"preset": "medium"} if codec in ("libx264", "libx265") else {}
-        if crf is not None:
-            opts["crf"] = str(crf)
-        if codec == "libx265":
-            opts["x265-params"] = "log-level=error"
-        opts.update(options or {})
-        stream.options = opts
+        stream = None
         for f in frames:
+            if stream is None:
+                h0, w0 = f.shape[:2]
+                width, height = width or w0, height or h0
+                stream = oc.add_stream(codec, rate=fps)
+                stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+                opts = {"preset": "medium"} if codec in ("libx264", "libx265") else {}
+                if crf is not None:
+                    opts["crf"] = str(crf)
+                if codec == "libx265":
+                    opts["x265-params"] = "log-level=error"
+                opts.update(options or {})
+                stream.options = opts
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
             vf = vf.reformat(width=width, height=height, format="yuv420p", interpolation="BICUBIC")
             for packet in stream.encode(vf):
@@ -70,6 +72,15 @@ def transcode(frames: list[np.ndarray], codec: str = "libx264", *, crf: int | No
         for packet in stream.encode():
             oc.mux(packet)
     buf.seek(0)
+    return buf
+
+
+def transcode(frames: list[np.ndarray], codec: str = "libx264", *, crf: int | None = 23, fps: int = 30,
+              width: int | None = None, height: int | None = None, options: dict | None = None,
+              container_format: str = "mp4") -> list[np.ndarray]:
+    """Encode RGB frames with a real codec (in memory), decode them back as RGB, optionally rescaled."""
+    buf = encode(frames, codec, crf=crf, fps=fps, width=width, height=height, options=options,
+                 container_format=container_format)
     with av.open(buf) as ic:
         return [f.to_ndarray(format="rgb24") for f in ic.decode(video=0)]
 

@@ -260,11 +260,12 @@ def read_audio(src, max_seconds: float | None = None, stream_index: int | None =
 
 
 def probe(src) -> dict:
-    """Streams and duration of a media file (MediaError if it cannot be opened)."""
+    """Streams, duration and container tags of a media file (MediaError if it cannot be opened)."""
     inp = open_input(src)
     with inp:
         return {
             "format": inp.format.name,
+            "metadata": dict(inp.metadata),
             "duration": inp.duration / av.time_base if inp.duration else None,
             "streams": [
                 {"index": s.index, "type": s.type, "codec": s.codec_context.name if s.codec_context else None}

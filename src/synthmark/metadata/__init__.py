@@ -73,24 +73,27 @@ def sniff(path) -> str:
     raise MediaError(f"unsupported or unrecognised file format: {path}")
 
 
-def _read_text(path: Path, kind: str) -> str | None:
+def _read_text(path: Path, kind: str, container_metadata: dict | None = None) -> str | None:
     if kind in _BYTES_KINDS:
         return _BYTES_KINDS[kind].read(path.read_bytes())
     if kind in _TAG_KINDS:
         return tags.read(kind, path)
     from ..io.remux import read_container_metadata
 
-    md = read_container_metadata(path)
+    md = read_container_metadata(path) if container_metadata is None else container_metadata
     for k, v in md.items():
         if k.upper() == "AIGC" or k.upper().endswith(":AIGC"):
             return v
     return None
 
 
-def read_record(path) -> AigcRecord | None:
-    """The file's AIGC record, or None if it has none. MetadataError if the record is malformed."""
+def read_record(path, *, container_metadata: dict | None = None) -> AigcRecord | None:
+    """The file's AIGC record, or None if it has none. MetadataError if the record is malformed.
+
+    ``container_metadata``: the container tags of an MP4/MOV/MKV/WebM file when the caller already
+    opened it (``synthmark.io.transcode.probe(path)["metadata"]``), so the file is not opened again."""
     path = Path(path)
-    text = _read_text(path, sniff(path))
+    text = _read_text(path, sniff(path), container_metadata)
     return None if text is None else AigcRecord.parse(text)
 
 

@@ -112,8 +112,7 @@ def poly_resample_fast(x, base, hp, up, down, c, m0, count, out, tmp, blk=2048):
             acc += hp[ph, T - 1 - q] * x[o - q]
         out[i] = acc
         i += 1
-    n = count - i
-    split = down > 1 and down <= 8 and n > 0
+    split = down > 1 and down <= 8 and count - i > 0
     if split:  # de-interleave x into its `down` phases so that the inner loops run over contiguous memory
         L = x.shape[0]
         per = (L + down - 1) // down
@@ -122,6 +121,19 @@ def poly_resample_fast(x, base, hp, up, down, c, m0, count, out, tmp, blk=2048):
             row = xd[p]
             for k in range((L - p + down - 1) // down):
                 row[k] = x[p + k * down]
+    else:
+        xd = np.zeros((1, 1))
+    _poly_bulk(x, xd, split, base, hp, up, down, c, m0, i, count, out, tmp, blk)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _poly_bulk(x, xd, split, base, hp, up, down, c, m0, i, count, out, tmp, blk):
+    """Outputs i .. count - 1 of poly_resample_fast (those whose taps all lie at or after sample 0).
+    split: read x through xd (down, per), xd[p, k] = x[p + k * down], instead of x."""
+    T = hp.shape[1]
+    n = count - i
+    if n <= 0:
+        return
     nr = min(up, n)
     ph_r = np.empty(nr, np.int64)
     lo_r = np.empty(nr, np.int64)
@@ -484,3 +496,121 @@ def overlap_add(m, window, mark, o):
             b = o + f * H
             for t in range(N):
                 mark[c, b + t] += m[c, f, t] * window[t]
+
+
+# ----------------------------------------------------------------------------------------------
+# Embedding engine passes straight from / to the caller's interleaved (n, C) float32 or int16
+# samples: no float64 copy of the input and no fs-rate copy of the mark. The arithmetic of every
+# output value is the one of poly_resample_fast on the float64 samples (x * scale is exact).
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def finite_f32_bits(u):
+    """u: uint32 view of float32 samples -> True when none is NaN or infinite (exponent all ones)."""
+    m = np.uint32(0)
+    for i in range(u.shape[0]):
+        v = u[i] & np.uint32(0x7F800000)
+        if v > m:
+            m = v
+    return m < np.uint32(0x7F800000)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def decimate_raw(raw, x_base, scale, hp, up, down, c, m0, count, out, oo, xc, tmp):
+    """out[ch, oo + i] = y_ch[m0 + i], the poly_resample_fast output over the float64 samples
+    raw[j - x_base, ch] * scale (raw holds absolute samples [x_base, x_base + len); taps before 0
+    read 0). xc: float64 scratch of at least (span + 2 * down + 2) values, span = the input samples
+    the outputs read; tmp: scratch of at least ceil(count / up) values."""
+    T = hp.shape[1]
+    C = raw.shape[1]
+    s0 = max(0, (m0 * down + c) // up - T + 1)
+    s1 = ((m0 + count - 1) * down + c) // up + 1
+    L = s1 - s0
+    a = s0 - x_base
+    split = up == 1 and 2 <= down <= 8
+    for ch in range(C):
+        dst = out[ch, oo: oo + count]
+        if not split:
+            for k in range(L):
+                xc[k] = np.float64(raw[a + k, ch]) * scale
+            poly_resample_fast(xc[:L], s0, hp, up, down, c, m0, count, dst, tmp)
+            continue
+        # up == 1: outputs at the stream start whose taps reach before sample 0, per output
+        i = 0
+        while i < count:
+            t = (m0 + i) * down + c
+            if t + 1 >= T:
+                break
+            acc = 0.0
+            for q in range(t + 1):
+                acc += hp[0, T - 1 - q] * (np.float64(raw[t - q - x_base, ch]) * scale)
+            dst[i] = acc
+            i += 1
+        per = (L + down - 1) // down
+        xd = xc[: down * per].reshape((down, per))
+        for p in range(down):
+            for k in range((L - p + down - 1) // down):
+                xd[p, k] = np.float64(raw[a + p + k * down, ch]) * scale
+        _poly_bulk(xc, xd, True, s0, hp, up, down, c, m0, i, count, dst, tmp, 2048)
+
+
+@njit(cache=True, nogil=True)
+def _interp_block(mark, mark_base, hp, up, down, c, n, nb, tmp, tmp2):
+    for ch in range(mark.shape[0]):
+        poly_resample_fast(mark[ch], mark_base, hp, up, down, c, n, nb, tmp[ch], tmp2)
+
+
+@njit(cache=True, nogil=True)
+def interp_add_f32(raw, x_base, scale, mark, mark_base, hp, up, down, c, n0, count, out, o, tmp, tmp2):
+    """out[o + i, ch] = float32(raw[n0 + i - x_base, ch] * scale + m_ch[n0 + i]) for i < count, where
+    m_ch = poly_resample_fast of mark[ch] (absolute samples from mark_base) to the output rate,
+    computed in blocks of tmp.shape[1] outputs (tmp: (C, B) scratch; tmp2: ceil(B / up))."""
+    C = raw.shape[1]
+    B = tmp.shape[1]
+    for b0 in range(0, count, B):
+        nb = min(B, count - b0)
+        _interp_block(mark, mark_base, hp, up, down, c, n0 + b0, nb, tmp, tmp2)
+        xo = n0 + b0 - x_base
+        oo = o + b0
+        if C == 2:
+            t0 = tmp[0]
+            t1 = tmp[1]
+            for i in range(nb):
+                out[oo + i, 0] = np.float32(np.float64(raw[xo + i, 0]) * scale + t0[i])
+                out[oo + i, 1] = np.float32(np.float64(raw[xo + i, 1]) * scale + t1[i])
+        else:
+            for i in range(nb):
+                for ch in range(C):
+                    out[oo + i, ch] = np.float32(np.float64(raw[xo + i, ch]) * scale + tmp[ch, i])
+
+
+@njit(cache=True, nogil=True)
+def interp_add_i16(raw, x_base, scale, mark, mark_base, hp, up, down, c, n0, count, out, o, tmp, tmp2):
+    """As interp_add_f32 with out[o + i, ch] = int16(clip(rint((x + m) * 32768)))."""
+    C = raw.shape[1]
+    B = tmp.shape[1]
+    for b0 in range(0, count, B):
+        nb = min(B, count - b0)
+        _interp_block(mark, mark_base, hp, up, down, c, n0 + b0, nb, tmp, tmp2)
+        xo = n0 + b0 - x_base
+        oo = o + b0
+        for i in range(nb):
+            for ch in range(C):
+                v = np.rint((np.float64(raw[xo + i, ch]) * scale + tmp[ch, i]) * 32768.0)
+                if v < -32768.0:
+                    v = -32768.0
+                elif v > 32767.0:
+                    v = 32767.0
+                out[oo + i, ch] = np.int16(v)
+
+
+@njit(cache=True, nogil=True)
+def onset_apply(spec, gains, e1, e2, rise):
+    """Onset guard then apply_gains in place: where e2[f] > rise * e1[f] the gains of frame f are
+    scaled by sqrt(rise * e1[f] / e2[f]) (the mark stays `rise` below the first half's level)."""
+    for f in range(gains.shape[0]):
+        r = rise * e1[f]
+        if e2[f] > r:
+            s = np.sqrt(r / e2[f])
+            for b in range(gains.shape[1]):
+                gains[f, b] *= s
+    apply_gains(spec, gains, spec)

@@ -32,6 +32,7 @@ How it works (details in ``_audio_kernels``):
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -66,7 +67,6 @@ SPEEDS = tuple(1.0 + SPEED_STEP * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5,
 MIN_DETECT_SECONDS = 1.0
 COARSE_STEP = 128  # coarse frame-phase step of the search (samples at 16 kHz); refined down to FINE_STEP
 FINE_STEP = 8
-ONESHOT_BLOCK = 1 << 16  # samples per block fed to the engine by watermark_audio
 _WINDOW = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(K.N) / K.N))  # periodic sqrt-Hann
 
 
@@ -76,8 +76,14 @@ def _core():
     return _core
 
 
+_PAYLOAD_CODE: list = []
+
+
 def _payload_code():
-    return _core().PayloadCode(payload_bits=64, crc_bits=32, constraint_length=CONSTRAINT_LENGTH, rate_inverse=RATE_INVERSE)
+    if not _PAYLOAD_CODE:  # immutable; built once (a race only builds it twice)
+        _PAYLOAD_CODE.append(_core().PayloadCode(payload_bits=64, crc_bits=32, constraint_length=CONSTRAINT_LENGTH,
+                                                 rate_inverse=RATE_INVERSE))
+    return _PAYLOAD_CODE[0]
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,26 @@ class _Layout:
         return self.pg * GF * K.H / FS_INT
 
 
+_LAYOUTS: dict = {}  # (key.id, n_coded) -> _Layout (immutable); bounded, oldest dropped first
+_LAYOUTS_MAX = 32
+_LAYOUTS_LOCK = threading.Lock()
+
+
 def _layout(key: Key, n_coded: int) -> _Layout:
+    """The keyed layout of ``key`` (cached per key id like the video engine's)."""
+    ck = (key.id, n_coded)
+    with _LAYOUTS_LOCK:
+        lay = _LAYOUTS.get(ck)
+    if lay is None:
+        lay = _make_layout(key, n_coded)
+        with _LAYOUTS_LOCK:
+            while len(_LAYOUTS) >= _LAYOUTS_MAX:
+                _LAYOUTS.pop(next(iter(_LAYOUTS)))
+            _LAYOUTS[ck] = lay
+    return lay
+
+
+def _make_layout(key: Key, n_coded: int) -> _Layout:
     streams = _core().KeyedStreams(key.secret_bytes())
     slots_needed = math.ceil(n_coded / (1.0 - SYNC_FRACTION))
     pg = math.ceil(slots_needed / PP)
@@ -215,44 +240,65 @@ def _check_samples(samples, name="samples") -> np.ndarray:
         raise InvalidArgumentError(f"{name}: expected a non-empty array, got shape {arr.shape}")
     if arr.ndim == 2 and arr.shape[1] > 8:
         raise InvalidArgumentError(f"{name}: expected (n,) or (n, channels) with channels <= 8, got {arr.shape}")
-    if arr.dtype == np.float32 and not np.isfinite(arr).all():
+    if not _all_finite(arr):
         raise InvalidArgumentError(f"{name}: contains NaN or infinite samples")
     return arr
 
 
-def _to_float(arr: np.ndarray) -> np.ndarray:
-    """(n,) or (n, C) float32/int16 -> (C, n) C-contiguous float64 in [-1, 1] scale (one fused pass)."""
-    a2 = arr.reshape(arr.shape[0], 1 if arr.ndim == 1 else arr.shape[1])
-    x = np.empty((a2.shape[1], a2.shape[0]))
-    K.interleaved_to_planar(a2, 1.0 / 32768.0 if arr.dtype == np.int16 else 1.0, x)
-    return x
+def _all_finite(arr: np.ndarray) -> bool:
+    if arr.dtype != np.float32:
+        return True
+    if arr.flags.c_contiguous:
+        return bool(K.finite_f32_bits(arr.reshape(-1).view(np.uint32)))
+    return bool(np.isfinite(arr).all())
 
 
-def _emit(parts, like: np.ndarray) -> np.ndarray:
-    """parts: [(x, m)] pairs of (C, n_i) float64 views (input, mark) -> their sums, concatenated, in the
-    dtype and shape of ``like`` (one fused pass: the sum, the transpose and the conversion)."""
-    n = sum(p[0].shape[1] for p in parts)
-    C = parts[0][0].shape[0]
-    out = np.empty((n, C), np.int16 if like.dtype == np.int16 else np.float32)
-    kern = K.planar_sum_to_i16 if like.dtype == np.int16 else K.planar_sum_to_f32
-    o = 0
-    for xv, mv in parts:
-        k = xv.shape[1]
-        if k:
-            kern(xv, 0, mv, 0, k, out, o)
-        o += k
-    return out.reshape((-1,) + like.shape[1:])
+def _raw2d(arr: np.ndarray) -> np.ndarray:
+    """(n,) or (n, C) -> (n, C) view."""
+    return arr.reshape(arr.shape[0], 1 if arr.ndim == 1 else arr.shape[1])
 
 
-# ------------------------------------------------------------------------------------------------
-# embedding engine (streaming; the one-shot function is the same engine fed once)
-# ------------------------------------------------------------------------------------------------
+class _Buf:
+    """(C, cap) float64 working buffer holding absolute samples [base, end) of a stream; samples
+    before ``lo`` may be dropped when room is needed (the live part moves to the front)."""
+
+    __slots__ = ("a", "base", "end", "lo")
+
+    def __init__(self, channels: int, cap: int):
+        self.a = np.empty((channels, max(cap, 64)))
+        self.base = self.end = self.lo = 0
+
+    def reserve(self, end: int) -> None:
+        """Make room for absolute samples up to ``end``."""
+        if end - self.base <= self.a.shape[1]:
+            return
+        keep = max(self.lo, self.base)
+        live = self.a[:, keep - self.base: self.end - self.base]
+        if end - keep > self.a.shape[1]:
+            new = np.empty((self.a.shape[0], max(end - keep, 2 * self.a.shape[1])))
+            new[:, : live.shape[1]] = live
+            self.a = new
+        else:
+            self.a[:, : live.shape[1]] = live.copy()
+        self.base = keep
+
+
+_GROUPS_PER_PASS = 32  # groups whose frames go through one batched FFT (cache-sized working arrays)
+_INTERP_BLOCK = 8192  # output samples per block of the fused interpolation + output pass
+
+
 class _Engine:
-    def __init__(self, layout: _Layout, bits: np.ndarray, fs: int, channels: int):
+    """Streaming embedder. Input: (n, C) float32 or int16 chunks (the caller's samples, read in
+    place); output: the marked samples, written in one pass (input + mark interpolated to fs)."""
+
+    def __init__(self, layout: _Layout, bits: np.ndarray, fs: int, channels: int, dtype=np.float32,
+                 expected: int = 0):
         self.lay = layout
         self.bits = bits.astype(np.int64)
         self.fs = fs
         self.C = channels
+        self.dtype = np.dtype(dtype)
+        self.scale = 1.0 / 32768.0 if self.dtype == np.int16 else 1.0
         up, down, h = _filter(fs)
         self.u1, self.d1 = up, down  # fs -> 16 kHz
         self.u2, self.d2 = down, up  # 16 kHz -> fs
@@ -262,110 +308,127 @@ class _Engine:
         hop_s = Fraction(fs, FS_INT)
         lat = Fraction(self.c, self.u1) + Fraction(self.c, self.u2) + (1 + (2 * GF - 1) * K.H + K.N) * hop_s
         self.latency = math.ceil(lat) + 2
-        self.x = np.zeros((channels, 0))  # raw input, absolute [x_base, n_in)
+        self.xr = np.zeros((0, channels), self.dtype)  # raw input, absolute [x_base, n_in)
         self.x_base = 0
         self.n_in = 0
-        self.sig = np.zeros((channels, 0))  # 16 kHz input, absolute [sig_base, n_int)
-        self.sig_base = 0
+        # internal-rate buffers sized for `expected` input samples (plus the flush) when known
+        cap = (expected + self.flush_pad()) * FS_INT // fs + 4 * K.N if expected else 1 << 15
+        self.sig = _Buf(channels, cap)  # 16 kHz input
+        self.mark = _Buf(channels, cap)  # 16 kHz mark accumulator
         self.n_int = 0
-        self.mark = np.zeros((channels, 0))  # 16 kHz mark accumulator, absolute [mark_base, ...)
-        self.mark_base = 0
         self.g_next = 0
-        self.mfs = np.zeros((channels, 0))  # mark at fs, absolute [mfs_base, n_mfs)
-        self.mfs_base = 0
-        self.n_mfs = 0
         self.n_out = 0
         self.limit = None  # set by flush: total output samples
+        self._xc = np.empty(0)
+        self._tmp = np.empty(0)
+        self._itmp = np.empty((channels, max(_INTERP_BLOCK, 64 * self.u2)))
+        self._itmp2 = np.empty(-(-self._itmp.shape[1] // self.u2))
 
-    def _resample(self, src, src_base, hp, up, down, m0, count):
-        out = np.empty((self.C, count))
-        tmp = np.empty(-(-count // up))
-        for ch in range(self.C):
-            K.poly_resample_fast(src[ch], src_base, hp, up, down, self.c, m0, count, out[ch], tmp)
-        return out
+    def set_dtype(self, dtype) -> None:
+        """Sample type of the chunks (float32 or int16); only before the first chunk."""
+        self.dtype = np.dtype(dtype)
+        self.scale = 1.0 / 32768.0 if self.dtype == np.int16 else 1.0
+        self.xr = np.zeros((0, self.C), self.dtype)
 
-    def process(self, x: np.ndarray):
-        """x: (C, n) float64. Returns (input, mark): two (C, m) float64 views whose sum is the marked
-        samples that are final (summed and converted in one pass by ``_emit``)."""
+    def flush_pad(self) -> int:
+        return self.latency + 2 * (GF * K.H + K.N) * self.fs // FS_INT + 16
+
+    def _groups(self, g0: int, g1: int) -> None:
+        """Mark of groups g0 .. g1 - 1 (their frames are complete): batched FFTs of the frames, tile
+        gains, onset guard, batched IFFTs, overlap-add into the mark accumulator."""
         C = self.C
-        self.x = np.concatenate([self.x, x], axis=1) if self.x.shape[1] else np.ascontiguousarray(x)
-        self.n_in += x.shape[1]
+        lay = self.lay
+        f0, f1 = g0 * GF, g1 * GF
+        mk = self.mark
+        end = f1 * K.H + K.H  # frame f1 - 1 ends at (f1 + 1) * H
+        if end > mk.end:
+            mk.reserve(end)
+            mk.a[:, mk.end - mk.base: end - mk.base] = 0.0
+            mk.end = end
+        F = f1 - f0
+        frames = np.empty((C, F, K.N))
+        e1 = np.empty(F)
+        e2 = np.empty(F)
+        K.window_frames(self.sig.a, f0 * K.H - self.sig.base, _WINDOW, frames, e1, e2)
+        spec = scipy.fft.rfft(frames, axis=2, workers=1, overwrite_x=True)
+        gains = np.empty((F, K.N_BANDS))
+        K.group_gains(spec[:, :, K.BIN_LO: K.BIN_LO + K.NB], g0 % lay.pg, GF, NP, lay.tile_of,
+                      lay.usign, lay.dither, lay.role, self.bits, lay.sync_bits, STEP, KAPPA, gains)
+        # onset guard: a frame's mark spreads over its whole window, so where the second half is
+        # much louder than the first (an onset) the mark is scaled down to stay ONSET_RISE below
+        # the first half's level (no pre-echo into the quiet part before the onset); then the gains
+        # are applied in place (zero outside the band, scaled band bins)
+        K.onset_apply(spec, gains, e1, e2, ONSET_RISE)
+        m = scipy.fft.irfft(spec, K.N, axis=2, workers=1, overwrite_x=True)
+        K.overlap_add(m, _WINDOW, mk.a, f0 * K.H - mk.base)
+
+    def process(self, raw: np.ndarray, out: np.ndarray | None = None, o: int = 0):
+        """raw: (n, C) samples of ``dtype``. Writes the marked samples that are now final to
+        out[o: o + count] (a new (count, C) array when out is None); returns (out, count)."""
+        C = self.C
+        xr = np.concatenate([self.xr, raw]) if self.xr.shape[0] else raw
+        self.n_in += raw.shape[0]
         # 1. fs -> 16 kHz: internal sample m needs input up to (m*d1 + c)//u1
         n_int = (self.n_in * self.u1 - 1 - self.c) // self.d1 + 1
         if n_int > self.n_int:
-            new = self._resample(self.x, self.x_base, self.hp1, self.u1, self.d1, self.n_int, n_int - self.n_int)
-            self.sig = np.concatenate([self.sig, new], axis=1) if self.sig.shape[1] else new
-            self.n_int = n_int
-        # 2. groups whose frames are complete: batched FFTs of their frames, tile gains, batched IFFTs
+            cnt = n_int - self.n_int
+            sig = self.sig
+            sig.reserve(n_int)
+            span = cnt * self.d1 // self.u1 + self.hp1.shape[1] + 2 * self.d1 + 8
+            if self._xc.shape[0] < span:
+                self._xc = np.empty(span)
+            if self._tmp.shape[0] < cnt // self.u1 + 2:
+                self._tmp = np.empty(cnt // self.u1 + 2)
+            K.decimate_raw(xr, self.x_base, self.scale, self.hp1, self.u1, self.d1, self.c, self.n_int, cnt,
+                           sig.a, self.n_int - sig.base, self._xc, self._tmp)
+            sig.end = self.n_int = n_int
+        # 2. groups whose frames are complete, a few dozen per batched FFT
         span = (GF - 1) * K.H + K.N
         g_end = (self.n_int - span) // (GF * K.H) + 1 if self.n_int >= span else 0
-        if g_end > self.g_next:
-            f0, f1 = self.g_next * GF, g_end * GF
-            need = f1 * K.H + K.H - self.mark_base  # frame f1 - 1 ends at (f1 + 1) * H
-            if self.mark.shape[1] < need:
-                more = np.zeros((C, need - self.mark.shape[1]))
-                self.mark = np.concatenate([self.mark, more], axis=1) if self.mark.shape[1] else more
-            a = f0 * K.H - self.sig_base
-            F = f1 - f0
-            frames = np.empty((C, F, K.N))
-            e1 = np.empty(F)
-            e2 = np.empty(F)
-            K.window_frames(self.sig, a, _WINDOW, frames, e1, e2)
-            spec = scipy.fft.rfft(frames, axis=2, workers=1, overwrite_x=True)
-            gains = np.empty((F, K.N_BANDS))
-            lay = self.lay
-            K.group_gains(spec[:, :, K.BIN_LO: K.BIN_LO + K.NB], self.g_next % lay.pg, GF, NP, lay.tile_of,
-                          lay.usign, lay.dither, lay.role, self.bits, lay.sync_bits, STEP, KAPPA, gains)
-            # onset guard: a frame's mark spreads over its whole window, so where the second half is
-            # much louder than the first (an onset) the mark is scaled down to stay ONSET_RISE below
-            # the first half's level (no pre-echo into the quiet part before the onset)
-            rise = ONSET_RISE * e1
-            onset = e2 > rise
-            if onset.any():
-                gains[onset] *= np.sqrt(rise[onset] / e2[onset])[:, None]
-            K.apply_gains(spec, gains, spec)  # in place: zero outside the band, scaled band bins
-            m = scipy.fft.irfft(spec, K.N, axis=2, workers=1, overwrite_x=True)
-            K.overlap_add(m, _WINDOW, self.mark, f0 * K.H - self.mark_base)
-            self.g_next = g_end
+        for g0 in range(self.g_next, g_end, _GROUPS_PER_PASS):
+            self._groups(g0, min(g0 + _GROUPS_PER_PASS, g_end))
+        self.g_next = max(self.g_next, g_end)
         final_int = self.g_next * GF * K.H
-        # 3. 16 kHz mark -> fs
+        # 3. output with constant latency: input + mark interpolated 16 kHz -> fs, in one pass
         n_mfs = (final_int * self.u2 - 1 - self.c) // self.d2 + 1 if final_int > 0 else 0
-        if n_mfs > self.n_mfs:
-            new = self._resample(self.mark, self.mark_base, self.hp2, self.u2, self.d2, self.n_mfs, n_mfs - self.n_mfs)
-            self.mfs = np.concatenate([self.mfs, new], axis=1) if self.mfs.shape[1] else new
-            self.n_mfs = n_mfs
-        # 4. output with constant latency
         target = self.n_in - self.latency if self.limit is None else self.limit
         target = max(self.n_out, min(target, self.limit if self.limit is not None else target))
-        assert self.n_mfs >= target, "latency bound violated"
-        a, b = self.n_out - self.x_base, target - self.x_base
-        y = (self.x[:, a:b], self.mfs[:, self.n_out - self.mfs_base: target - self.mfs_base])
+        assert n_mfs >= target, "latency bound violated"
+        count = target - self.n_out
+        if out is None:
+            out, o = np.empty((count, C), self.dtype), 0
+        if count:
+            kern = K.interp_add_i16 if self.dtype == np.int16 else K.interp_add_f32
+            kern(xr, self.x_base, self.scale, self.mark.a, self.mark.base, self.hp2, self.u2, self.d2, self.c,
+                 self.n_out, count, out, o, self._itmp, self._itmp2)
         self.n_out = target
-        # 5. trim history
+        # 4. history still needed (a copy: the caller may reuse its chunk buffer)
         keep_x = min(self.n_out, (self.n_int * self.d1 + self.c) // self.u1 - self.hp1.shape[1] + 1)
         keep_x = max(keep_x, self.x_base)
-        self.x = self.x[:, keep_x - self.x_base:]
+        self.xr = xr[keep_x - self.x_base:].copy()
         self.x_base = keep_x
-        keep_s = max(self.sig_base, self.g_next * GF * K.H)
-        self.sig = self.sig[:, keep_s - self.sig_base:]
-        self.sig_base = keep_s
-        keep_m = (self.n_mfs * self.d2 + self.c) // self.u2 - self.hp2.shape[1] + 1
-        keep_m = max(self.mark_base, min(keep_m, final_int))
-        self.mark = self.mark[:, keep_m - self.mark_base:]
-        self.mark_base = keep_m
-        keep_f = max(self.mfs_base, self.n_out)
-        self.mfs = self.mfs[:, keep_f - self.mfs_base:]
-        self.mfs_base = keep_f
-        return y
+        self.sig.lo = max(self.sig.base, self.g_next * GF * K.H)
+        keep_m = (self.n_out * self.d2 + self.c) // self.u2 - self.hp2.shape[1] + 1
+        self.mark.lo = max(self.mark.base, min(keep_m, final_int))
+        return out, count
 
-    def flush(self):
+    def flush(self, out: np.ndarray | None = None, o: int = 0):
         self.limit = self.n_in
-        pad = self.latency + 2 * (GF * K.H + K.N) * self.fs // FS_INT + 16
-        return self.process(np.zeros((self.C, pad)))
+        return self.process(np.zeros((self.flush_pad(), self.C), self.dtype), out, o)
+
+
+_CODED: dict = {}  # payload -> coded bits (read-only); bounded
 
 
 def _coded_bits(payload: int) -> np.ndarray:
-    return np.asarray(_payload_code().encode(payload), dtype=np.int64)
+    bits = _CODED.get(payload)
+    if bits is None:
+        bits = np.asarray(_payload_code().encode(payload), dtype=np.int64)
+        bits.flags.writeable = False
+        if len(_CODED) >= 256:
+            _CODED.clear()
+        _CODED[payload] = bits
+    return bits
 
 
 # ------------------------------------------------------------------------------------------------
@@ -411,7 +474,7 @@ class AudioWatermarker:
         elif arr.dtype != self._like.dtype or arr.ndim != self._like.ndim:
             raise InvalidTypeError(f"chunk: expected {self._like.dtype} {self._like.ndim}-D like the first chunk, "
                                    f"got {arr.dtype} {arr.ndim}-D")
-        if arr.dtype == np.float32 and not np.isfinite(arr).all():
+        if not _all_finite(arr):
             raise InvalidArgumentError("chunk: contains NaN or infinite samples")
         return arr, rebuild
 
@@ -420,7 +483,10 @@ class AudioWatermarker:
         if self._done:
             raise InvalidArgumentError("process: the watermarker was flushed; create a new one")
         arr, rebuild = self._take(chunk)
-        out = _emit([self._engine.process(_to_float(arr))], self._like)
+        if self._engine.n_in == 0:
+            self._engine.set_dtype(arr.dtype)
+        out, _ = self._engine.process(_raw2d(arr))
+        out = out.reshape((-1,) + self._like.shape[1:])
         return rebuild(out) if rebuild is not None else out
 
     def flush(self):
@@ -430,7 +496,8 @@ class AudioWatermarker:
         self._done = True
         like = self._like if self._like is not None else np.zeros((0,) if self.channels == 1 else (0, self.channels),
                                                                  np.float32)
-        return _emit([self._engine.flush()], like)
+        out, _ = self._engine.flush()
+        return out.reshape((-1,) + like.shape[1:])
 
 
 def watermark_audio(samples, sample_rate: int | None = None, *, key: Key, payload: int):
@@ -452,11 +519,14 @@ def watermark_audio(samples, sample_rate: int | None = None, *, key: Key, payloa
                                  f"got {arr.shape[0]}")
     bits = _coded_bits(payload)
     ch = 1 if arr.ndim == 1 else arr.shape[1]
-    eng = _Engine(_layout(key, len(bits)), bits, fs, ch)
-    # fed in blocks (the streaming engine's output does not depend on the chunking): the working
-    # arrays stay cache-sized and are recycled by the allocator instead of page-faulting fresh memory
-    parts = [eng.process(_to_float(arr[i: i + ONESHOT_BLOCK])) for i in range(0, arr.shape[0], ONESHOT_BLOCK)]
-    out = _emit(parts + [eng.flush()], arr)
+    eng = _Engine(_layout(key, len(bits)), bits, fs, ch, arr.dtype, expected=arr.shape[0])
+    # the streaming engine fed once (its output does not depend on the chunking), writing into
+    # one output array; it works through the input in cache-sized passes itself
+    out = np.empty((arr.shape[0], ch), arr.dtype)
+    raw = _raw2d(arr)
+    _, k = eng.process(raw, out, 0)
+    eng.flush(out, k)
+    out = out.reshape(arr.shape)
     return rebuild(out) if rebuild is not None else out
 
 

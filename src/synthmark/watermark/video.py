@@ -21,6 +21,10 @@ read chips by forward DCT, decode. The presence statistic is the held-out chips'
 correlation z = sum(x_i s_i) / sqrt(sum x_i^2): with keyed random signs s_i independent of the search,
 under "no mark of this key" it is a Rademacher sum (mean 0, variance 1), so
 ``false_alarm = P(N(0,1) >= z)`` is calibrated whatever the content.
+After a high-CRF encode the mark survives mostly in intra-coded frames; when the mean of all frames
+does not give the payload, frames are re-weighted by their own sync evidence, and the intra frames the
+decoder reports (av.VideoFrame.key_frame / pict_type I, or ``keyframe=`` for arrays) are read on their
+own; each extra held-out test counts in the union bound of ``false_alarm``.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from ..errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError
 from ..keys import Key
 from . import _dct_kernels as dk
 from . import _video_kernels as vk
-from ._frames import pixel_view
+from ._frames import PixelView, pixel_view
 
 # min(H, W) / CANONICAL_SIDE frame pixels per canonical pixel: 3 at 1080p, so the carriers (1/16 to 3/16
 # cycles per canonical pixel) stay below what H.264 removes even after a downscale to 480p.
@@ -71,6 +75,12 @@ MASK_CEIL = 5.0
 # Budget on the added RMS per frame (luma levels): 1.95 gives PSNR ~42.3 dB with rounding, whatever the
 # texture (target >= 42 dB; 1.8 gave ~42.9 dB).
 MAX_RMS = 1.95
+# Gaussian low-pass (sigma, canonical pixels) of the tile before it is rendered: the jumps between
+# neighbouring 8 x 8 blocks put a quarter of the pattern's energy above the carrier band, where it
+# costs the encoder the most (a static pattern under moving content leaves a residual in every
+# predicted frame, and that residual grows with frequency) and where H.264 at CRF 28-35 or a downscale
+# removes it anyway. 0 disables it.
+PATTERN_BLUR = 0.0
 
 _PAYLOAD_CODE = _core.PayloadCode(64, 32, 15, 4)
 _BASIS = dk.dct_basis()
@@ -127,6 +137,10 @@ class _Layout:
     def tile(self, payload: int) -> np.ndarray:
         tile = np.empty((dk.TILE, dk.TILE))
         dk.synthesize_tile(self.chips(payload), _BASIS, tile)
+        if PATTERN_BLUR > 0:  # periodic: the tile repeats over the frame
+            f = sfft.fftfreq(dk.TILE)
+            gain = np.exp(-2.0 * np.pi**2 * PATTERN_BLUR**2 * (f[:, None] ** 2 + f[None, : dk.TILE // 2 + 1] ** 2))
+            tile = sfft.irfft2(sfft.rfft2(tile) * gain, s=tile.shape)
         tile /= np.sqrt(np.mean(tile**2))  # unit RMS: the mask gain is the added RMS in luma levels
         return tile
 
@@ -147,13 +161,27 @@ class VideoWatermarker:
             raise InvalidArgumentError(f"strength: expected a number in (0, 4], got {strength!r}")
         self.strength = float(strength)
         self._tile = _Layout.for_key(key).tile(self.payload)
+        self._blur = PATTERN_BLUR  # the tile's low-pass (benches change the module value between markers)
         self._patterns: dict = {}
         self._lock = threading.Lock()
+
+    # Rendered patterns shared by the instances of one process (label_file makes a new marker per
+    # file; rendering costs ~6 ms at 640x360, ~50 ms at 1080p): (key id, payload, blur, height, width,
+    # channels) -> pattern (never written to). A few entries: a service rarely uses many keys and sizes at once.
+    _shared: dict = {}
+    _shared_lock = threading.Lock()
+    SHARED_PATTERNS = 4
 
     def _pattern(self, height: int, width: int, channels: int) -> np.ndarray:
         """The rendered pattern for this frame size, one int8 per byte of a row (colour bytes repeat it)."""
         pattern = self._patterns.get((height, width, channels))
         if pattern is None:
+            shared_key = (self.key_id, self.payload, self._blur, embed_scale(height, width), height, width, channels)
+            with VideoWatermarker._shared_lock:
+                pattern = VideoWatermarker._shared.get(shared_key)
+            if pattern is not None:
+                self._patterns[(height, width, channels)] = pattern
+                return pattern
             with self._lock:
                 pattern = self._patterns.get((height, width, channels))
                 if pattern is None:
@@ -172,6 +200,10 @@ class VideoWatermarker:
                     if len(self._patterns) >= 8:  # a stream rarely changes size; bound the memory
                         self._patterns.clear()
                     self._patterns[(height, width, channels)] = pattern
+                    with VideoWatermarker._shared_lock:
+                        if len(VideoWatermarker._shared) >= VideoWatermarker.SHARED_PATTERNS:
+                            VideoWatermarker._shared.pop(next(iter(VideoWatermarker._shared)))  # oldest first
+                        VideoWatermarker._shared[shared_key] = pattern
         return pattern
 
     def embed(self, frame, *, pixel_format: str | None = None):
@@ -214,6 +246,9 @@ class _Accumulator:
     seg: int = 1
     pool: np.ndarray | None = None
     counts: list = field(default_factory=list)
+    intra: np.ndarray | None = None  # sum of the intra-coded frames (decoder-reported), binned like total
+    intra_frames: int = 0
+    scratch: np.ndarray | None = None
 
     def next_slot(self) -> tuple[np.ndarray, int]:
         """The slot the next frame goes into, and how many frames it already holds."""
@@ -235,6 +270,17 @@ class _Accumulator:
         self.counts.append(0)  # the kernel overwrites a slot that holds no frame yet
         return self.pool[len(self.counts) - 1], 0
 
+    def add_intra(self, view: PixelView) -> None:
+        """Also sum an intra-coded frame on its own: after a high-CRF encode the mark lives mostly in
+        them, and a long clip's mean (or its merged slots) dilutes the few there are."""
+        if self.intra is None:
+            self.intra = np.zeros_like(self.total)
+            self.scratch = np.empty(self.total.shape, np.uint16)
+        w0, w1, w2 = view.weights
+        vk.bin_luma(view.flat, view.height, view.width, view.stride, view.channels, w0, w1, w2, self.k,
+                    self.intra, self.scratch, 0, self.line)
+        self.intra_frames += 1
+
     def slot_means(self) -> list[np.ndarray]:
         return [self.pool[i].astype(np.float32) / np.float32(vk.SLOT_SCALE) for i in range(len(self.counts))]
 
@@ -254,8 +300,12 @@ class VideoDetector:
         self.false_alarm_threshold = float(false_alarm_threshold)
         self._groups: dict[tuple[int, int], _Accumulator] = {}
 
-    def add(self, frame, *, pixel_format: str | None = None) -> None:
+    def add(self, frame, *, pixel_format: str | None = None, keyframe: bool | None = None) -> None:
+        """keyframe: whether the frame was intra-coded; by default what the decoder says for an
+        av.VideoFrame, False for arrays."""
         view = pixel_view(frame, pixel_format=pixel_format, writable=False)
+        if keyframe is None:
+            keyframe = _decoded_as_intra(frame)
         if min(view.height, view.width) < MIN_FRAME_SIDE:
             raise FrameTooSmallError(
                 f"frame: {view.width}x{view.height} is too small to read the watermark (minimum side {MIN_FRAME_SIDE} px)"
@@ -274,6 +324,8 @@ class VideoDetector:
                     group.total, slot, held, group.line)
         group.counts[-1] += 1
         group.frames += 1
+        if keyframe:
+            group.add_intra(view)
 
     @property
     def frames(self) -> int:
@@ -282,21 +334,40 @@ class VideoDetector:
     def result(self) -> Detection:
         if not self._groups:
             return Detection(False, None, 1.0, 0.0, {"frames": 0})
-        best = None
+        best, tests, decodes = None, 0, 0
         for (h, w), group in self._groups.items():
-            outcome = _detect_mean(group.total / np.float32(group.frames), group.k, min(h, w) / CANONICAL_SIDE,
-                                   _candidate_scales(h, w), self._layout, group.slot_means)
-            outcome["frames"] = group.frames
-            if best is None or outcome["z_test"] > best["z_test"]:
-                best = outcome
-        # One held-out test per frame size: the union bound keeps the probability honest. A verified CRC
-        # is evidence too (each decode of unmarked content passes it with probability ~2^-32).
-        false_alarm = min(1.0, float(ndtr(-best["z_test"])) * len(self._groups))
+            means = [(group.total / np.float32(group.frames), group.slot_means)]
+            if 0 < group.intra_frames < group.frames:
+                means.append((group.intra / np.float32(group.intra_frames), None))
+            for mean, slots in means:  # the intra frames alone only when all frames did not give the payload
+                outcome = _detect_mean(mean, group.k, min(h, w) / CANONICAL_SIDE, _candidate_scales(h, w),
+                                       self._layout, slots)
+                outcome.update(frames=group.frames, intra_frames=group.intra_frames, intra_only=slots is None)
+                tests, decodes = tests + 1, decodes + outcome["decodes"]
+                if best is None or (outcome["crc_ok"], outcome["z_test"]) > (best["crc_ok"], best["z_test"]):
+                    best = outcome
+                if outcome["crc_ok"]:
+                    break
+        # One held-out test per mean looked at (frame sizes, intra frames): the union bound keeps the
+        # probability honest. A verified CRC is evidence too (each decode of unmarked content passes it
+        # with probability ~2^-32).
+        best["decodes"] = decodes
+        false_alarm = min(1.0, float(ndtr(-best["z_test"])) * tests)
         if best["crc_ok"]:
-            false_alarm = min(false_alarm, CRC_FALSE_ALARM * best["decodes"] * len(self._groups))
+            false_alarm = min(false_alarm, CRC_FALSE_ALARM * decodes)
         found = false_alarm < self.false_alarm_threshold
         payload = best["payload"] if (found and best["crc_ok"]) else None
         return Detection(found, payload, false_alarm, float(best["z_test"]), best)
+
+
+def _decoded_as_intra(frame) -> bool:
+    """Whether a decoded av.VideoFrame was intra-coded (PyAV: key_frame, pict_type 1 = I)."""
+    if isinstance(frame, np.ndarray):
+        return False
+    try:
+        return bool(frame.key_frame) or int(frame.pict_type) == 1
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 def _whiten(image: np.ndarray, scale: float) -> np.ndarray:
