@@ -580,12 +580,18 @@ def _to_internal(arr: np.ndarray, fs: int) -> np.ndarray:
 
 
 def _logE_at(x: np.ndarray, start: int, step: int, count: int) -> np.ndarray:
-    """Log tile energies of the frames starting at start + i*step, i < count."""
-    frames = np.empty((count, K.N))
-    K.frames_windowed(x, start, step, _WINDOW, frames)
+    """Log tile energies of the frames starting at start + i*step, i < count (in cache-sized
+    batches of _LOGE_BATCH frames: each frame's FFT and energies do not depend on the batching)."""
     out = np.empty((count, K.N_BANDS))
-    K.band_logE(scipy.fft.rfft(frames, axis=1, workers=1), out)
+    frames = np.empty((min(count, _LOGE_BATCH), K.N))
+    for i in range(0, count, _LOGE_BATCH):
+        fr = frames[: min(_LOGE_BATCH, count - i)]
+        K.frames_windowed(x, start + i * step, step, _WINDOW, fr)
+        K.band_logE(scipy.fft.rfft(fr, axis=1, workers=1), out[i: i + fr.shape[0]])
     return out
+
+
+_LOGE_BATCH = 256
 
 
 def _floor_logE(x: np.ndarray) -> float:
