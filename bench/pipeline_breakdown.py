@@ -8,7 +8,10 @@ Two measures, same process, interleaved rounds, medians:
 2. Main-thread CPU (time.thread_time) of each synthmark call inside label_file: the labeling code's
    own work, without the encoder.
 ``--source photo`` uses a 640x360 pan/zoom clip over a real photograph (tests/data, as in
-bench/robustness_video.py) with the built-in sample's audio, instead of the synthetic sample.
+bench/robustness_video.py) with the built-in sample's audio, instead of the synthetic sample;
+``--source noisy`` the same with camera-like sensor noise (Gaussian, sigma 2 levels, new every frame).
+``--tradeoff 1:0,1:0.9,0.7:0`` instead times label_file at those watermark strength:PATTERN_BLUR
+settings against the plain transcode (the robustness side: bench/robustness_video.py --strength/--blur).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def photo_clip(path: Path, photo: str = "coffee") -> Path:
+def photo_clip(path: Path, photo: str = "coffee", noise: float = 0.0) -> Path:
     """640x360, 4 s, 25 fps pan/zoom over a photograph, H.264 CRF 18 + the sample's AAC audio."""
     import av
     import numpy as np
@@ -51,6 +54,9 @@ def photo_clip(path: Path, photo: str = "coffee") -> Path:
 
     n = int(SECONDS * 25)
     frames = media.pan_zoom_clip(photo, W, H, n, seed=0)
+    if noise:
+        rng = np.random.default_rng(1)
+        frames = [np.clip(f + rng.normal(0.0, noise, f.shape), 0, 255).astype(np.uint8) for f in frames]
     audio_src = path.with_suffix(".audio.mp4")
     samples.make_clip(audio_src, seconds=SECONDS, width=160, height=96)
     with av.open(str(audio_src)) as a, av.open(str(path), "w", format="mp4") as out:
@@ -79,15 +85,16 @@ def photo_clip(path: Path, photo: str = "coffee") -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--source", choices=("sample", "photo"), default="sample")
+    ap.add_argument("--source", choices=("sample", "photo", "noisy"), default="sample")
     ap.add_argument("--photo", default="coffee")
+    ap.add_argument("--tradeoff", default="", help="strength:blur pairs, e.g. 1:0,1:0.9,0.7:0")
     args = ap.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)
     tmp = Path(tempfile.mkdtemp(prefix="sm-breakdown-"))
     if args.source == "sample":
         clip = samples.make_clip(tmp / "src.mp4", seconds=SECONDS, width=W, height=H)
     else:
-        clip = photo_clip(tmp / "src.mp4", args.photo)
+        clip = photo_clip(tmp / "src.mp4", args.photo, 2.0 if args.source == "noisy" else 0.0)
     payload = pipeline.payload_for("bench-1")
     vwm = sm.VideoWatermarker(KEY, payload)
     visible = sm.VisibleLabel()
@@ -117,6 +124,24 @@ def main() -> None:
         "+ audible prompt + audio watermark": lambda out: transcode(clip, out, "mp4", audio_factory=audio_only),
         "label_file": lambda out: sm.label_file(clip, out, key=KEY, producer="BenchCo", content_id="bench-1"),
     }
+    if args.tradeoff:
+        from synthmark.watermark import video as video_wm
+
+        default_blur = video_wm.PATTERN_BLUR
+
+        def labeled(strength, blur):
+            def run(out):
+                video_wm.PATTERN_BLUR = blur
+                try:
+                    sm.label_file(clip, out, key=KEY, producer="BenchCo", content_id="bench-1", watermark_strength=strength)
+                finally:
+                    video_wm.PATTERN_BLUR = default_blur
+            return run
+
+        runs = {"plain PyAV decode + encode": runs["plain PyAV decode + encode"]}
+        for pair in args.tradeoff.split(","):
+            strength, blur = (float(v) for v in pair.split(":"))
+            runs[f"label_file, strength {strength:g}, blur {blur:g}"] = labeled(strength, blur)
     for name, f in runs.items():  # warm-up: JIT, codecs, caches
         f(tmp / "warm.mp4")
     cpus = {n: [] for n in runs}
@@ -131,11 +156,13 @@ def main() -> None:
             out.unlink()
     med = {n: statistics.median(v) for n, v in cpus.items()}
     base = med["plain PyAV decode + encode"]
-    print(f"\nsource: {args.source}{' (' + args.photo + ')' if args.source == 'photo' else ''}, 640x360 4 s 25 fps, "
+    print(f"\nsource: {args.source}{' (' + args.photo + ')' if args.source != 'sample' else ''}, 640x360 4 s 25 fps, "
           f"x264 CRF 18 veryfast + AAC 192k; process CPU, median of {args.rounds} interleaved rounds")
     print("| run | CPU ms | vs plain | output KiB |\n|---|---|---|---|")
     for n, m in med.items():
         print(f"| {n} | {m * 1000:.0f} | {100 * (m / base - 1):+.1f}% | {sizes[n]:.0f} |")
+    if args.tradeoff:
+        return
 
     # 2. main-thread CPU of each synthmark call inside label_file (wrapped in place)
     spent: dict[str, list] = {}
