@@ -194,6 +194,18 @@ def test_speech_music_aac_64k_and_opus_32k():
                                    search_speed=False))
 
 
+def test_speech_opus_32k():
+    """Speech through real libopus at 32 kbit/s (SILK/hybrid mode on speech): the exact payload from
+    a 16 s clip (each coded bit seen about twice; from 10 s windows the payload is read in about
+    2 of 3, see bench/results/robustness_audio.md) and presence from a 10 s excerpt."""
+    x = speech_like(16.0, FS, seed=3)
+    y = sm.watermark_audio(x, FS, key=KEY, payload=PAYLOAD)
+    z = codec_roundtrip(y, FS, "libopus", 32_000)[:, 0]
+    assert_payload(sm.detect_audio(z, FS, key=KEY, search_speed=False))
+    det = sm.detect_audio(z[3 * FS: 13 * FS], FS, key=KEY, search_speed=False)
+    assert det.found and det.false_alarm < 1e-6, det
+
+
 def test_onsets_not_swamped_by_the_mark():
     """10 ms blocks just before an onset (the energy rises > 20 dB within 30 ms) are quiet, and the
     mark of a frame straddling the onset is scaled down (onset guard): the median local SNR there
