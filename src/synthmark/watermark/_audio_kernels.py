@@ -326,8 +326,10 @@ def frames_windowed(x, start, step, window, out):
     """out[f] = x[start + f*step : ... + N] * window for every row f of out (F, N)."""
     for f in range(out.shape[0]):
         o = start + f * step
+        xs = x[o: o + N]
+        row = out[f]
         for t in range(N):
-            out[f, t] = x[o + t] * window[t]
+            row[t] = xs[t] * window[t]
 
 
 @njit(cache=True, nogil=True)
@@ -780,3 +782,19 @@ def onset_apply(spec, gains, e1, e2, rise):
             for b in range(gains.shape[1]):
                 gains[f, b] *= s
     apply_gains(spec, gains, spec)
+
+
+@njit(cache=True, nogil=True)
+def channel_mean(arr, out):
+    """out[i] = (float64(arr[i, 0]) + float64(arr[i, 1]) + ...) / C, summed in channel order (what
+    arr.mean(axis=1, dtype=np.float64) computes, without its slow short-axis reduction)."""
+    C = arr.shape[1]
+    if C == 2:
+        for i in range(arr.shape[0]):
+            out[i] = (np.float64(arr[i, 0]) + np.float64(arr[i, 1])) / 2
+        return
+    for i in range(arr.shape[0]):
+        s = np.float64(arr[i, 0])
+        for c in range(1, C):
+            s += np.float64(arr[i, c])
+        out[i] = s / C

@@ -295,6 +295,7 @@ class _Buf:
         self.base = keep
 
 
+ONESHOT_BLOCK = 1 << 16  # input samples per block fed to the engine by watermark_audio
 _GROUPS_PER_PASS = 32  # groups whose frames go through one batched FFT (cache-sized working arrays)
 _INTERP_BLOCK = 3072  # output samples per block of the fused interpolation + output pass
 
@@ -374,12 +375,20 @@ class _Engine:
         m = scipy.fft.irfft(spec, K.N, axis=2, workers=1, overwrite_x=True)
         K.overlap_add(m, _WINDOW, mk.a, f0 * K.H - mk.base)
 
-    def process(self, raw: np.ndarray, out: np.ndarray | None = None, o: int = 0):
-        """raw: (n, C) samples of ``dtype`` (read in place when C-contiguous). Writes the marked samples that are now final to
-        out[o: o + count] (a new (count, C) array when out is None); returns (out, count)."""
+    def process(self, raw: np.ndarray, out: np.ndarray | None = None, o: int = 0, src: np.ndarray | None = None):
+        """raw: (n, C) samples of ``dtype``. Writes the marked samples that are now final to
+        out[o: o + count] (a new (count, C) array when out is None); returns (out, count).
+        src: a C-contiguous array holding the whole stream from sample 0, of which raw is the next
+        rows (the one-shot path): the history is then read from it in place, nothing is copied."""
         C = self.C
-        xr = np.concatenate([self.xr, raw]) if self.xr.shape[0] else np.ascontiguousarray(raw)
-        self.n_in += raw.shape[0]
+        n = raw.shape[0]
+        if src is not None:
+            xr = src[self.x_base: self.n_in + n]
+        elif self.xr.shape[0]:
+            xr = np.concatenate([self.xr, raw])
+        else:
+            xr = np.ascontiguousarray(raw)
+        self.n_in += n
         # 1. fs -> 16 kHz: internal sample m needs input up to (m*d1 + c)//u1
         n_int = (self.n_in * self.u1 - 1 - self.c) // self.d1 + 1
         if n_int > self.n_int:
@@ -417,7 +426,7 @@ class _Engine:
         # 4. history still needed (a copy: the caller may reuse its chunk buffer)
         keep_x = min(self.n_out, (self.n_int * self.d1 + self.c) // self.u1 - self.hp1.shape[1] + 1)
         keep_x = max(keep_x, self.x_base)
-        self.xr = xr[keep_x - self.x_base:].copy()
+        self.xr = xr[keep_x - self.x_base:] if src is not None else xr[keep_x - self.x_base:].copy()
         self.x_base = keep_x
         self.sig.lo = max(self.sig.base, self.g_next * GF * K.H)
         keep_m = (self.n_out * self.d2 + self.c) // self.u2 - self.hp2.shape[1] + 1
@@ -531,12 +540,15 @@ def watermark_audio(samples, sample_rate: int | None = None, *, key: Key, payloa
                                  f"got {arr.shape[0]}")
     bits = _coded_bits(payload)
     ch = 1 if arr.ndim == 1 else arr.shape[1]
-    eng = _Engine(_layout(key, len(bits)), bits, fs, ch, arr.dtype, expected=arr.shape[0])
-    # the streaming engine fed once (its output does not depend on the chunking), writing into
-    # one output array; it works through the input in cache-sized passes itself
-    out = np.empty((arr.shape[0], ch), arr.dtype)
-    raw = _raw2d(arr)
-    _, k = eng.process(raw, out, 0)
+    n = arr.shape[0]
+    eng = _Engine(_layout(key, len(bits)), bits, fs, ch, arr.dtype, expected=min(n, ONESHOT_BLOCK))
+    # the streaming engine (its output does not depend on the chunking) fed in blocks read in place,
+    # writing into one output array: the working buffers stay cache-sized whatever the length
+    out = np.empty((n, ch), arr.dtype)
+    raw = np.ascontiguousarray(_raw2d(arr))
+    k = 0
+    for i in range(0, n, ONESHOT_BLOCK):
+        k += eng.process(raw[i: i + ONESHOT_BLOCK], out, k, src=raw)[1]
     eng.flush(out, k)
     out = out.reshape(arr.shape)
     return rebuild(out) if rebuild is not None else out
@@ -547,7 +559,11 @@ def watermark_audio(samples, sample_rate: int | None = None, *, key: Key, payloa
 # ------------------------------------------------------------------------------------------------
 def _to_internal(arr: np.ndarray, fs: int) -> np.ndarray:
     """Channel mean at 16 kHz, with the embedder's resampling filter."""
-    x = arr.mean(axis=1, dtype=np.float64) if arr.ndim == 2 else arr.astype(np.float64)
+    if arr.ndim == 2:  # the same sum and division as arr.mean(axis=1, dtype=float64), one pass
+        x = np.empty(arr.shape[0])
+        K.channel_mean(arr, x)
+    else:
+        x = arr.astype(np.float64)
     if arr.dtype == np.int16:
         x *= 1.0 / 32768.0
     up, down, h = _filter(fs)
