@@ -567,27 +567,38 @@ def finite_f32_bits(u):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def decimate_raw(raw, x_base, scale, hp, up, down, c, m0, count, out, oo, xc, tmp):
-    """out[ch, oo + i] = y_ch[m0 + i], the poly_resample_fast output over the float64 samples
-    raw[j - x_base, ch] * scale (raw: C-contiguous, holds absolute samples [x_base, x_base + len);
-    taps before 0 read 0). xc: float64 scratch of at least (span + 2 * down + 2) values, span = the
-    input samples the outputs read; tmp: scratch of at least ceil(count / up) values."""
+def decimate_raw_generic(raw, x_base, scale, hp, up, down, c, m0, count, out, oo, xc, tmp):
+    """As decimate_raw, for any up/down (each channel converted, then poly_resample_fast)."""
     T = hp.shape[1]
     C = raw.shape[1]
     s0 = max(0, (m0 * down + c) // up - T + 1)
     s1 = ((m0 + count - 1) * down + c) // up + 1
     L = s1 - s0
     a = s0 - x_base
-    split = up == 1 and 2 <= down <= 8
+    rf = raw.reshape(-1)
+    for ch in range(C):
+        for k in range(L):
+            xc[k] = np.float64(rf[(a + k) * C + ch]) * scale
+        poly_resample_fast(xc[:L], s0, hp, up, down, c, m0, count, out[ch, oo: oo + count], tmp)
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def decimate_raw(raw, x_base, scale, hp, up, down, c, m0, count, out, oo, xc, tmp):
+    """out[ch, oo + i] = y_ch[m0 + i], the poly_resample_fast output over the float64 samples
+    raw[j - x_base, ch] * scale (raw: C-contiguous, holds absolute samples [x_base, x_base + len);
+    taps before 0 read 0), for up == 1 and 2 <= down <= 8 (input de-interleaved by `down`; other
+    ratios: decimate_raw_generic; a separate kernel so that each compiles only what it runs).
+    xc: float64 scratch of at least (span + 2 * down + 2) values, span = the input samples the
+    outputs read; tmp: scratch of at least ceil(count / up) values."""
+    T = hp.shape[1]
+    C = raw.shape[1]
+    s0 = max(0, (m0 * down + c) // up - T + 1)
+    s1 = ((m0 + count - 1) * down + c) // up + 1
+    L = s1 - s0
+    a = s0 - x_base
     for ch in range(C):
         dst = out[ch, oo: oo + count]
-        if not split:
-            rf = raw.reshape(-1)
-            for k in range(L):
-                xc[k] = np.float64(rf[(a + k) * C + ch]) * scale
-            poly_resample_fast(xc[:L], s0, hp, up, down, c, m0, count, dst, tmp)
-            continue
-        # up == 1: outputs at the stream start whose taps reach before sample 0, per output
+        # outputs at the stream start whose taps reach before sample 0, per output
         i = 0
         while i < count:
             t = (m0 + i) * down + c
@@ -721,30 +732,39 @@ def _sum_inter_i16(rf, xo, scale, tmpf, nb, of, oo, C):
         o[j] = np.int16(v)
 
 
-@njit(cache=True, nogil=True)
-def _interp_head(down, up, c, n0, count, T):
-    """How many of the outputs n0 .. n0 + count - 1 take the generic path: those whose taps reach
-    before mark sample 0 (the stream start), and all of them for rates with down > 1."""
-    if down == 1 and up <= 8:
-        return min(count, max(0, (T - 1) * up - c - n0))
-    return count
+@njit(cache=True, nogil=True, fastmath=True)
+def _interp_head_direct(mark, mark_base, hp, up, c, n, nb, tmp):
+    """tmp[ch, i] = interpolated output n + i (down == 1) whose taps reach before mark sample 0: the
+    per-output sum of poly_resample_fast over the taps at or after sample 0."""
+    T = hp.shape[1]
+    for ch in range(mark.shape[0]):
+        x = mark[ch]
+        for i in range(nb):
+            t = n + i + c
+            j_hi = t // up
+            ph = t - j_hi * up
+            o = j_hi - mark_base
+            acc = 0.0
+            for q in range(j_hi + 1):
+                acc += hp[ph, T - 1 - q] * x[o - q]
+            tmp[ch, i] = acc
 
 
 @njit(cache=True, nogil=True)
 def interp_add_f32(raw, x_base, scale, mark, mark_base, hp, up, down, c, n0, count, out, o, tmp, tmp2):
     """out[o + i, ch] = float32(raw[n0 + i - x_base, ch] * scale + m_ch[n0 + i]) for i < count, where
-    m_ch = poly_resample_fast of mark[ch] (absolute samples from mark_base) to the output rate.
-    raw and out: C-contiguous (n, C). Works in blocks of tmp.shape[1] outputs (tmp: (C, B) scratch;
-    tmp2: ceil(B / up) scratch)."""
+    m_ch = poly_resample_fast of mark[ch] (absolute samples from mark_base) to the output rate, for
+    down == 1 and up <= 8 (other ratios: interp_add_generic_f32). raw and out: C-contiguous (n, C).
+    Works in blocks of tmp.shape[1] outputs (tmp: (C, B) scratch; tmp2: ceil(B / up) scratch)."""
     C = raw.shape[1]
     B = tmp.shape[1]
     rf = raw.reshape(-1)
     of = out.reshape(-1)
     tmpf = tmp.reshape(-1)
-    n_head = _interp_head(down, up, c, n0, count, hp.shape[1])
+    n_head = min(count, max(0, (hp.shape[1] - 1) * up - c - n0))  # taps before the stream start
     for b0 in range(0, n_head, B):
         nb = min(B, n_head - b0)
-        _interp_generic(mark, mark_base, hp, up, down, c, n0 + b0, nb, tmp, tmp2)
+        _interp_head_direct(mark, mark_base, hp, up, c, n0 + b0, nb, tmp)
         _sum_f32(rf, n0 + b0 - x_base, scale, tmp, nb, of, o + b0, C)
     for b0 in range(n_head, count, B):
         nb = min(B, count - b0)
@@ -760,15 +780,41 @@ def interp_add_i16(raw, x_base, scale, mark, mark_base, hp, up, down, c, n0, cou
     rf = raw.reshape(-1)
     of = out.reshape(-1)
     tmpf = tmp.reshape(-1)
-    n_head = _interp_head(down, up, c, n0, count, hp.shape[1])
+    n_head = min(count, max(0, (hp.shape[1] - 1) * up - c - n0))
     for b0 in range(0, n_head, B):
         nb = min(B, n_head - b0)
-        _interp_generic(mark, mark_base, hp, up, down, c, n0 + b0, nb, tmp, tmp2)
+        _interp_head_direct(mark, mark_base, hp, up, c, n0 + b0, nb, tmp)
         _sum_i16(rf, n0 + b0 - x_base, scale, tmp, nb, of, o + b0, C)
     for b0 in range(n_head, count, B):
         nb = min(B, count - b0)
         _interp_phases(mark, mark_base, hp, up, c, n0 + b0, nb, tmpf, tmp2)
         _sum_inter_i16(rf, n0 + b0 - x_base, scale, tmpf, nb, of, o + b0, C)
+
+
+@njit(cache=True, nogil=True)
+def interp_add_generic_f32(raw, x_base, scale, mark, mark_base, hp, up, down, c, n0, count, out, o, tmp, tmp2):
+    """As interp_add_f32 for any up/down (poly_resample_fast per block)."""
+    C = raw.shape[1]
+    B = tmp.shape[1]
+    rf = raw.reshape(-1)
+    of = out.reshape(-1)
+    for b0 in range(0, count, B):
+        nb = min(B, count - b0)
+        _interp_generic(mark, mark_base, hp, up, down, c, n0 + b0, nb, tmp, tmp2)
+        _sum_f32(rf, n0 + b0 - x_base, scale, tmp, nb, of, o + b0, C)
+
+
+@njit(cache=True, nogil=True)
+def interp_add_generic_i16(raw, x_base, scale, mark, mark_base, hp, up, down, c, n0, count, out, o, tmp, tmp2):
+    """As interp_add_i16 for any up/down (poly_resample_fast per block)."""
+    C = raw.shape[1]
+    B = tmp.shape[1]
+    rf = raw.reshape(-1)
+    of = out.reshape(-1)
+    for b0 in range(0, count, B):
+        nb = min(B, count - b0)
+        _interp_generic(mark, mark_base, hp, up, down, c, n0 + b0, nb, tmp, tmp2)
+        _sum_i16(rf, n0 + b0 - x_base, scale, tmp, nb, of, o + b0, C)
 
 
 @njit(cache=True, nogil=True)

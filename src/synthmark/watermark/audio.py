@@ -334,6 +334,9 @@ class _Engine:
         self.limit = None  # set by flush: total output samples
         self._xc = np.empty(0)
         self._tmp = np.empty(0)
+        # separate kernels so that each rate compiles only the resampler it runs
+        split = self.u1 == 1 and 2 <= self.d1 <= 8
+        self._decimate = K.decimate_raw if split else K.decimate_raw_generic
         self._itmp = np.empty((channels, max(_INTERP_BLOCK, 64 * self.u2)))
         self._itmp2 = np.empty(-(-self._itmp.shape[1] // self.u2))
 
@@ -400,7 +403,7 @@ class _Engine:
                 self._xc = np.empty(span)
             if self._tmp.shape[0] < cnt // self.u1 + 2:
                 self._tmp = np.empty(cnt // self.u1 + 2)
-            K.decimate_raw(xr, self.x_base, self.scale, self.hp1, self.u1, self.d1, self.c, self.n_int, cnt,
+            self._decimate(xr, self.x_base, self.scale, self.hp1, self.u1, self.d1, self.c, self.n_int, cnt,
                            sig.a, self.n_int - sig.base, self._xc, self._tmp)
             sig.end = self.n_int = n_int
         # 2. groups whose frames are complete, a few dozen per batched FFT
@@ -419,7 +422,11 @@ class _Engine:
         if out is None:
             out, o = np.empty((count, C), self.dtype), 0
         if count:
-            kern = K.interp_add_i16 if self.dtype == np.int16 else K.interp_add_f32
+            fast = self.d2 == 1 and self.u2 <= 8
+            if self.dtype == np.int16:
+                kern = K.interp_add_i16 if fast else K.interp_add_generic_i16
+            else:
+                kern = K.interp_add_f32 if fast else K.interp_add_generic_f32
             kern(xr, self.x_base, self.scale, self.mark.a, self.mark.base, self.hp2, self.u2, self.d2, self.c,
                  self.n_out, count, out, o, self._itmp, self._itmp2)
         self.n_out = target
