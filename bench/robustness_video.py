@@ -69,6 +69,9 @@ def main() -> int:
     parser.add_argument("--strength", type=float, default=1.0, help="embedding strength (trade-off runs)")
     parser.add_argument("--blur", type=float, default=None,
                         help="override synthmark.watermark.video.PATTERN_BLUR (sigma, canonical px; trade-off runs)")
+    parser.add_argument("--pre-crf", type=int, default=None,
+                        help="encode the marked clip with x264 at this CRF (preset veryfast, as label_file does) "
+                             "before the attack: the label_file -> second transcode chain")
     args = parser.parse_args()
     if args.blur is not None:
         from synthmark.watermark import video as video_wm
@@ -89,10 +92,12 @@ def main() -> int:
             "psnr": float(np.mean([media.psnr(media.luma(a), media.luma(b)) for a, b in zip(clip, marked)])),
             "ssim": float(np.mean([media.ssim(media.luma(a), media.luma(b)) for a, b in zip(clip[::10], marked[::10])])),
         })
+        if args.pre_crf is not None:
+            pre = media.transcode(marked, crf=args.pre_crf, options={"preset": "veryfast"})
         for name, attack in attacks(width, height, clip_index).items():
             if args.only and name not in args.only.split(","):
                 continue
-            attacked = attack(marked)
+            attacked = attack(marked if args.pre_crf is None else pre)
             t = time.perf_counter()
             det = sm.detect_frames(attacked, key=key)
             elapsed = time.perf_counter() - t
@@ -113,7 +118,8 @@ def main() -> int:
         "",
         f"Command: `python bench/robustness_video.py --clips {args.clips} --frames {args.frames} --size {args.size}"
         + (f" --only {args.only}" if args.only else "") + (f" --strength {args.strength:g}" if args.strength != 1.0 else "")
-        + (f" --blur {args.blur:g}" if args.blur is not None else "") + "`",
+        + (f" --blur {args.blur:g}" if args.blur is not None else "")
+        + (f" --pre-crf {args.pre_crf}" if args.pre_crf is not None else "") + "`",
         "",
         "| condition | exact 64-bit payload | found | target (exact) | min z | median z |",
         "|---|---|---|---|---|---|",

@@ -75,11 +75,13 @@ MASK_CEIL = 5.0
 # Budget on the added RMS per frame (luma levels): 1.95 gives PSNR ~42.3 dB with rounding, whatever the
 # texture (target >= 42 dB; 1.8 gave ~42.9 dB).
 MAX_RMS = 1.95
-# Gaussian low-pass (sigma, canonical pixels) of the tile before it is rendered: the jumps between
-# neighbouring 8 x 8 blocks put a quarter of the pattern's energy above the carrier band, where it
-# costs the encoder the most (a static pattern under moving content leaves a residual in every
-# predicted frame, and that residual grows with frequency) and where H.264 at CRF 28-35 or a downscale
-# removes it anyway. 0 disables it.
+# Gaussian low-pass (sigma, canonical pixels) of the tile before it is rendered; 0 (the default) disables
+# it. An experiment knob (bench/robustness_video.py --blur, bench/pframe_cost.py --blurs): the jumps
+# between neighbouring 8 x 8 blocks put a quarter of the pattern's energy above the carrier band, and a
+# static pattern under moving content costs the encoder more the higher its frequency. Measured
+# (2026-11-23): sigma 0.9 cuts label_file's output on the built-in sample by 12% but only 1% on a photo
+# pan, and after label_file's CRF 18 encode + 480p/CRF 28 one photo clip of ten lost its payload
+# (z 3.6-15.5 vs 4.2-16.9 without); sigma 1.2 lost payloads even without the CRF 18 step. Not worth it.
 PATTERN_BLUR = 0.0
 
 _PAYLOAD_CODE = _core.PayloadCode(64, 32, 15, 4)
