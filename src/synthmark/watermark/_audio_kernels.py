@@ -673,8 +673,13 @@ def _interp_phases(mark, mark_base, hp, up, c, n, nb, tmpf, acc_buf):
 
 @njit(cache=True, nogil=True)
 def _interp_generic(mark, mark_base, hp, up, down, c, n, nb, tmp, tmp2):
+    """tmp[ch, i] = poly_resample_fast output n + i of mark[ch], given only the mark samples these
+    outputs read (poly_resample_fast de-interleaves all it is given)."""
+    T = hp.shape[1]
+    s0 = max(mark_base, (n * down + c) // up - T + 1)
+    s1 = ((n + nb - 1) * down + c) // up + 1
     for ch in range(mark.shape[0]):
-        poly_resample_fast(mark[ch], mark_base, hp, up, down, c, n, nb, tmp[ch], tmp2)
+        poly_resample_fast(mark[ch, s0 - mark_base: s1 - mark_base], s0, hp, up, down, c, n, nb, tmp[ch], tmp2)
 
 
 @njit(cache=True, nogil=True)
