@@ -16,6 +16,7 @@ from .audit import AuditEvent, AuditLog, on_labeled  # audit log and hooks
 from .watermark.video import VideoDetector, VideoWatermarker, detect_frames, watermark_frames
 from .watermark.audio import AudioWatermarker, detect_audio, watermark_audio  # audio watermark
 from .session import LiveSession  # live streams: per-frame labels + audited session
+from .warmup import warm_up  # compile/cache the kernels ahead of traffic
 
 __version__ = "0.1.0"
 
@@ -46,5 +47,6 @@ __all__ = [
     "AudioWatermarker",
     "detect_audio",
     "watermark_audio",
+    "warm_up",
     "LiveSession",
 ]

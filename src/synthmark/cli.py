@@ -238,6 +238,22 @@ def _add_audit_parser(sub) -> None:
         p.add_argument("--store", default=None, help=store_help)
 
 
+def _cmd_warmup(args) -> int:
+    from .warmup import warm_up
+
+    rates = [int(r) for r in args.rates.split(",")] if args.rates else None
+    total = 0.0
+
+    def show(name: str, seconds: float) -> None:
+        nonlocal total
+        total += seconds
+        print(f"{name:16s} {seconds:6.2f} s")
+
+    warm_up(rates, progress=show) if rates else warm_up(progress=show)
+    print(f"{'total':16s} {total:6.2f} s (the next processes load these kernels from the cache)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthmark", description=__doc__)
     parser.add_argument("--version", action="version", version=f"synthmark {__version__}")
@@ -282,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--keep", metavar="DIR", help="keep the sample files in DIR")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("warmup", help="compile and cache the watermark kernels now (a deploy step)")
+    p.add_argument("--rates", help="comma-separated audio sample rates (default: all supported)")
+    p.set_defaults(func=_cmd_warmup)
     _add_audit_parser(sub)
 
     return parser
