@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import warnings
@@ -228,6 +230,42 @@ def test_failure_keeps_existing_dst(sources, key, tmp_path):
         label(bad, dst, key)
     assert dst.read_bytes() == b"previous content"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4", "dst.mp4"]
+
+
+KILLED_JOB = r"""
+import sys, warnings
+import synthmark as sm
+warnings.simplefilter("ignore")
+sm.label_file(sys.argv[1], sys.argv[2], key=sm.Key.from_bytes(b"file-jobs-test-key-0123456789abc"),
+              producer="synthmark-test", content_id="killed", progress=lambda fraction: print(fraction, flush=True))
+"""
+
+
+def test_killed_job_leaves_no_final_name_and_its_temp_is_swept(key, tmp_path):
+    """A label_file killed (SIGKILL) mid-transcode leaves only its hidden temporary file, never a file
+    under the final name; the next job for that target removes it. Temporary files of live processes
+    and of other hosts are left alone."""
+    src = samples.make_clip(tmp_path / "long.mp4", seconds=20.0, width=320, height=240)
+    out = tmp_path / "out"
+    out.mkdir()
+    dst = out / "labeled.mp4"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_JOB, str(src), str(dst)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline(), proc.stderr.read()  # the first progress report: transcoding
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    left = sorted(p.name for p in out.iterdir())
+    assert len(left) == 1 and left[0].startswith(".labeled.") and ".part" in left[0], left
+    live = out / f".labeled.{os.getpid()}-00000000-00000000.live.part.mp4"
+    live.write_bytes(b"x")  # our own pid: still running, whatever its hashes
+    other_host = out / left[0].replace(left[0].split(".")[2].split("-")[1], "ffffffff")
+    other_host.write_bytes(b"y")
+    label(src, dst, key)
+    assert sorted(p.name for p in out.iterdir()) == sorted(["labeled.mp4", live.name, other_host.name])
+    assert sm.inspect_file(dst).record is not None
 
 
 def test_muxer_dropping_the_tag_is_an_error(sources, key, tmp_path, monkeypatch):

@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import IO, Iterator
 
+from .._process import own_start, owner_alive
 from ..errors import AuditError, InvalidArgumentError, InvalidTypeError
 from ..io.atomic import sha256_file
 from .chain import GENESIS_HASH, AuditRecord, VerifyResult, build_record, head_marker, iter_pages, mac_key, verify_rows
@@ -488,58 +489,6 @@ class ReconcileResult:
         return "reconcile: " + ", ".join(parts)
 
 
-def _boot_id() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-_BOOT_ID = _boot_id()
-
-
-def _proc_start(pid: int) -> str | None:
-    """``boot_id:starttime`` of a live process (Linux), '' when unknown, None when it is not running."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read().decode("ascii", "replace")
-    except FileNotFoundError:
-        return None
-    except OSError:
-        stat = None
-    if stat is not None:
-        fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) < 20 or fields[0] in ("Z", "X", "x"):  # a zombie is dead: it publishes nothing
-            return None
-        return f"{_BOOT_ID}:{fields[19]}"
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass
-    return ""
-
-
-_own_start_cache: dict = {}
-
-
-def _own_start() -> str:
-    pid = os.getpid()  # (keyed by pid: a forked child has its own)
-    if pid not in _own_start_cache:
-        _own_start_cache[pid] = _proc_start(pid) or ""
-    return _own_start_cache[pid]
-
-
-def _owner_alive(pid: int, pid_start: str | None) -> bool:
-    now = _proc_start(pid)
-    if now is None:
-        return False
-    return not (pid_start and now and now != pid_start)  # a different start time: the pid was reused
-
-
-
 _live_logs: "weakref.WeakSet[AuditLog]" = weakref.WeakSet()
 
 
@@ -688,7 +637,7 @@ class AuditLog:
             if event.status != "published" or event.output_path is None or event.output_sha256 is None:
                 raise InvalidArgumentError("append(pending=True): the event needs status='published', output_path "
                                            "and output_sha256")
-            start = _own_start()
+            start = own_start()
             row = (event.output_path, event.output_sha256, None if temp_path is None else os.path.abspath(temp_path),
                    socket.gethostname(), os.getpid(), start or None)
         slot = _Slot(event, row)
@@ -808,7 +757,7 @@ class AuditLog:
                 if age < grace_seconds:
                     result.in_flight.append(p.event_id)
                     continue
-            elif _owner_alive(p.pid, p.pid_start):
+            elif owner_alive(p.pid, p.pid_start):
                 result.in_flight.append(p.event_id)
                 continue
             reason = None

@@ -8,21 +8,68 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
+import re
+import socket
 import tempfile
 from pathlib import Path
+
+from .._process import own_start, proc_start
+
+log = logging.getLogger(__name__)
+
+# Temporary names carry their owner: .<stem>.<pid>-<host hash>-<start hash>.<random>.part<ext>, so a
+# later job on the same target can remove what a killed process left (no final name, no record).
+_OWNER_RE = re.compile(r"(\d+)-([0-9a-f]{8})-([0-9a-f]{8})\.[^.]+\.part.*")
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def temp_path_for(dst: str | os.PathLike, suffix: str | None = None) -> Path:
     """A new, empty temporary file in the directory of ``dst`` (same file system, so rename is atomic).
 
-    Keeps the extension of ``dst`` (muxers pick the format from it) unless ``suffix`` is given.
+    Keeps the extension of ``dst`` (muxers pick the format from it) unless ``suffix`` is given. First
+    removes the temporary files for the same target that processes of this host left when they were
+    killed (see sweep_stale_temps).
     """
     dst = Path(dst)
     suffix = dst.suffix if suffix is None else suffix
-    fd, name = tempfile.mkstemp(prefix=f".{dst.stem[:40]}.", suffix=f".part{suffix}", dir=dst.parent or ".")
+    sweep_stale_temps(dst)
+    owner = f"{os.getpid()}-{_short_hash(socket.gethostname())}-{_short_hash(own_start())}"
+    fd, name = tempfile.mkstemp(prefix=f".{dst.stem[:40]}.{owner}.", suffix=f".part{suffix}", dir=dst.parent or ".")
     os.close(fd)
     return Path(name)
+
+
+def sweep_stale_temps(dst: str | os.PathLike) -> list[Path]:
+    """Remove temporary files for ``dst`` whose owner (a process of this host) is no longer running,
+    or whose pid now belongs to another process; returns what was removed. Files of live processes,
+    of other hosts and of unknown shape are left alone."""
+    dst = Path(dst)
+    folder = dst.parent if str(dst.parent) else Path(".")
+    prefix = f".{dst.stem[:40]}."
+    host = _short_hash(socket.gethostname())
+    removed = []
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix)]
+    except OSError:
+        return removed
+    for name in names:
+        m = _OWNER_RE.fullmatch(name[len(prefix):])
+        if m is None or m.group(2) != host:
+            continue
+        pid, start_hash = int(m.group(1)), m.group(3)
+        now = proc_start(pid)
+        if now is not None and (now == "" or _short_hash(now) == start_hash):
+            continue  # the owner still runs (or cannot be told apart from it)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(folder / name)
+            removed.append(folder / name)
+            log.warning("removed %s, left by process %d that is no longer running", folder / name, pid)
+    return removed
 
 
 def sha256_file(path: str | os.PathLike) -> str:
