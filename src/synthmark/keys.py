@@ -18,6 +18,7 @@ KEY_BYTES = 32
 MIN_KEY_BYTES = 16
 _FILE_MAGIC = "synthmark-key-v1"
 _ID_DOMAIN = b"synthmark/key-id/v1\x00"
+_CACHE_DOMAIN = b"synthmark/key-cache-tag/v1\x00"
 
 
 class Key:
@@ -98,3 +99,10 @@ class Key:
 
     def __reduce__(self):  # pickling would copy the secret into arbitrary places
         raise TypeError("synthmark.Key cannot be pickled; save() it to a key file instead")
+
+
+def cache_tag(key: Key) -> bytes:
+    """A full 32-byte domain-separated SHA-256 of the key's secret: the key of in-process caches of
+    keyed material (layouts, patterns). Not the public ``id``: 8 bytes can be ground for, and a cache
+    keyed by it would serve one key's material to another key with the same id. Never log it."""
+    return hashlib.sha256(_CACHE_DOMAIN + key.secret_bytes()).digest()

@@ -57,7 +57,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .. import _checks
 from ..detection import Detection
 from ..errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError
-from ..keys import Key
+from ..keys import Key, cache_tag
 from . import _audio_kernels as K
 
 FS_INT = 16000
@@ -122,14 +122,14 @@ class _Layout:
         return self.pg * GF * K.H / FS_INT
 
 
-_LAYOUTS: dict = {}  # (key.id, n_coded) -> _Layout (immutable); bounded, oldest dropped first
+_LAYOUTS: dict = {}  # (cache_tag(key), n_coded) -> _Layout (immutable); bounded, oldest dropped first
 _LAYOUTS_MAX = 32
 _LAYOUTS_LOCK = threading.Lock()
 
 
 def _layout(key: Key, n_coded: int) -> _Layout:
-    """The keyed layout of ``key`` (cached per key id like the video engine's)."""
-    ck = (key.id, n_coded)
+    """The keyed layout of ``key`` (cached per key secret digest, not per public id: see cache_tag)."""
+    ck = (cache_tag(key), n_coded)
     with _LAYOUTS_LOCK:
         lay = _LAYOUTS.get(ck)
     if lay is None:

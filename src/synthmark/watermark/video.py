@@ -42,7 +42,7 @@ from .. import _core
 from .._checks import check_payload
 from ..detection import Detection
 from ..errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError
-from ..keys import Key
+from ..keys import Key, cache_tag
 from . import _dct_kernels as dk
 from . import _video_kernels as vk
 from ._frames import PixelView, pixel_view
@@ -103,8 +103,9 @@ def embed_scale(height: int, width: int) -> float:
 class _Layout:
     """The keyed chip layout of one key (roles, signs, sync templates). Immutable, shared by threads."""
 
-    _cache: dict = {}
+    _cache: dict = {}  # cache_tag(key) -> _Layout
     _lock = threading.Lock()
+    CACHED = 32
 
     def __init__(self, key: Key):
         streams = _core.KeyedStreams(key.secret_bytes())
@@ -124,10 +125,13 @@ class _Layout:
 
     @classmethod
     def for_key(cls, key: Key) -> "_Layout":
+        tag = cache_tag(key)  # not key.id: see cache_tag
         with cls._lock:
-            layout = cls._cache.get(key.id)
+            layout = cls._cache.get(tag)
             if layout is None:
-                layout = cls._cache[key.id] = cls(key)
+                while len(cls._cache) >= cls.CACHED:  # bounded, oldest dropped first
+                    cls._cache.pop(next(iter(cls._cache)))
+                layout = cls._cache[tag] = cls(key)
             return layout
 
     def chips(self, payload: int) -> np.ndarray:
@@ -162,14 +166,15 @@ class VideoWatermarker:
         if not (isinstance(strength, (int, float)) and 0.0 < float(strength) <= 4.0):
             raise InvalidArgumentError(f"strength: expected a number in (0, 4], got {strength!r}")
         self.strength = float(strength)
+        self._key_tag = cache_tag(key)  # shared-pattern cache key (never shown: not in repr)
         self._tile = _Layout.for_key(key).tile(self.payload)
         self._blur = PATTERN_BLUR  # the tile's low-pass (benches change the module value between markers)
         self._patterns: dict = {}
         self._lock = threading.Lock()
 
     # Rendered patterns shared by the instances of one process (label_file makes a new marker per
-    # file; rendering costs ~6 ms at 640x360, ~50 ms at 1080p): (key id, payload, blur, height, width,
-    # channels) -> pattern (never written to). A few entries: a service rarely uses many keys and sizes at once.
+    # file; rendering costs ~6 ms at 640x360, ~50 ms at 1080p): (cache_tag(key), payload, blur, scale, height,
+    # width, channels) -> pattern (never written to). A few entries: a service rarely uses many keys and sizes at once.
     _shared: dict = {}
     _shared_lock = threading.Lock()
     SHARED_PATTERNS = 4
@@ -178,7 +183,7 @@ class VideoWatermarker:
         """The rendered pattern for this frame size, one int8 per byte of a row (colour bytes repeat it)."""
         pattern = self._patterns.get((height, width, channels))
         if pattern is None:
-            shared_key = (self.key_id, self.payload, self._blur, embed_scale(height, width), height, width, channels)
+            shared_key = (self._key_tag, self.payload, self._blur, embed_scale(height, width), height, width, channels)
             with VideoWatermarker._shared_lock:
                 pattern = VideoWatermarker._shared.get(shared_key)
             if pattern is not None:
