@@ -19,13 +19,27 @@ from .._process import own_start, proc_start
 
 log = logging.getLogger(__name__)
 
-# Temporary names carry their owner: .<stem>.<pid>-<host hash>-<start hash>.<random>.part<ext>, so a
+# Temporary names carry their owner: .<stem>.<pid>-<host + pid namespace hash>-<start hash>.<random>.part<ext>, so a
 # later job on the same target can remove what a killed process left (no final name, no record).
 _OWNER_RE = re.compile(r"(\d+)-([0-9a-f]{8})-([0-9a-f]{8})\.[^.]+\.part.*")
 
 
 def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def _pid_namespace() -> str:
+    """This process's PID namespace ('' when unknown): pids mean something only within it."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def _host_hash() -> str:
+    """Who can judge a temp file's owner pid: same host name and same PID namespace (containers that
+    share a volume and a host name see different processes under the same pids)."""
+    return _short_hash(f"{socket.gethostname()}\0{_pid_namespace()}")
 
 
 def temp_path_for(dst: str | os.PathLike, suffix: str | None = None) -> Path:
@@ -38,20 +52,21 @@ def temp_path_for(dst: str | os.PathLike, suffix: str | None = None) -> Path:
     dst = Path(dst)
     suffix = dst.suffix if suffix is None else suffix
     sweep_stale_temps(dst)
-    owner = f"{os.getpid()}-{_short_hash(socket.gethostname())}-{_short_hash(own_start())}"
+    owner = f"{os.getpid()}-{_host_hash()}-{_short_hash(own_start())}"
     fd, name = tempfile.mkstemp(prefix=f".{dst.stem[:40]}.{owner}.", suffix=f".part{suffix}", dir=dst.parent or ".")
     os.close(fd)
     return Path(name)
 
 
 def sweep_stale_temps(dst: str | os.PathLike) -> list[Path]:
-    """Remove temporary files for ``dst`` whose owner (a process of this host) is no longer running,
+    """Remove temporary files for ``dst`` whose owner (a process of this host and PID namespace) is no
+    longer running,
     or whose pid now belongs to another process; returns what was removed. Files of live processes,
     of other hosts and of unknown shape are left alone."""
     dst = Path(dst)
     folder = dst.parent if str(dst.parent) else Path(".")
     prefix = f".{dst.stem[:40]}."
-    host = _short_hash(socket.gethostname())
+    host = _host_hash()
     removed = []
     try:
         names = [n for n in os.listdir(folder) if n.startswith(prefix)]
