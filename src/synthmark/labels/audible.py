@@ -240,13 +240,24 @@ class AudibleLabel:
         return _from_float(out, x.dtype)
 
 
+#: rendered prompts kept per label (rates), oldest dropped first: label_file shares one default label
+#: across calls and threads, and inputs may come at any rate
+PROMPT_CACHE_RATES = 8
+
+
 def _unit_prompt_cached(label: AudibleLabel, sample_rate: int) -> np.ndarray:
     cache = label.__dict__.setdefault("_unit_cache", {})
-    if sample_rate not in cache:
+    unit = cache.get(sample_rate)
+    if unit is None:
         unit = label._build_unit(sample_rate)
         unit.setflags(write=False)
+        while len(cache) >= PROMPT_CACHE_RATES:
+            try:
+                cache.pop(next(iter(cache)))
+            except (KeyError, StopIteration, RuntimeError):  # another thread changed it meanwhile
+                break
         cache[sample_rate] = unit
-    return cache[sample_rate]
+    return unit
 
 
 def _check_rate(rate, name: str) -> int:
