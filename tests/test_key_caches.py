@@ -34,3 +34,10 @@ def test_video_layout_and_pattern_caches_are_keyed_by_the_secret():
     ma = sm.VideoWatermarker(a, 7).embed(frame.copy())
     mb = sm.VideoWatermarker(b, 7).embed(frame.copy())
     assert not np.array_equal(ma, mb)
+
+
+def test_keyed_layouts_do_not_print_their_material():
+    a, _ = _same_id_keys()
+    lay = A._layout(a, 100)
+    text = repr(lay) + str(lay)
+    assert "dither" not in text and "array" not in text and str(lay.pg) in text

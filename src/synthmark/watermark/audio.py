@@ -98,7 +98,7 @@ def _payload_code():
     return _PAYLOAD_CODE[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class _Layout:
     pg: int
     tile_of: np.ndarray
@@ -112,6 +112,9 @@ class _Layout:
     n_coded: int
     search_j: np.ndarray  # (PG, M) projections of each group in the SEARCH sync set, -1 padded
     search_s: np.ndarray  # (PG, M) their sync indices
+
+    def __repr__(self) -> str:  # the arrays are key material (they place and sign the mark): never shown
+        return f"_Layout(pg={self.pg}, n_coded={self.n_coded})"
 
     @property
     def period_frames(self) -> int:
