@@ -27,6 +27,8 @@ def test_cli_warmup(capsys):
     assert "audio 48000 Hz" in out and "total" in out
     assert main(["warmup", "--rates", "12345"]) == 2
     assert "12345" in capsys.readouterr().err
+    assert main(["warmup", "--rates", "48k"]) == 2  # not a traceback
+    assert "48k" in capsys.readouterr().err
 
 
 def _signatures():

@@ -241,7 +241,12 @@ def _add_audit_parser(sub) -> None:
 def _cmd_warmup(args) -> int:
     from .warmup import warm_up
 
-    rates = [int(r) for r in args.rates.split(",")] if args.rates else None
+    try:
+        rates = [int(r) for r in args.rates.split(",")] if args.rates else None
+    except ValueError:
+        from .errors import InvalidArgumentError
+
+        raise InvalidArgumentError(f"--rates: expected comma-separated sample rates in Hz, got {args.rates!r}") from None
     total = 0.0
 
     def show(name: str, seconds: float) -> None:
