@@ -19,6 +19,9 @@ def test_warm_up_runs_each_step_and_reports_it():
 def test_warm_up_refuses_unsupported_rates():
     with pytest.raises(InvalidArgumentError, match="11025"):
         sm.warm_up([11025])
+    for bad in (44100.5, "48000", True):
+        with pytest.raises(TypeError, match="rates"):
+            sm.warm_up([bad])
 
 
 def test_cli_warmup(capsys):

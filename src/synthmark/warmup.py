@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, InvalidTypeError
 from .keys import Key
 from .watermark.audio import SUPPORTED_RATES, AudioWatermarker, detect_audio, watermark_audio
 from .watermark.video import VideoWatermarker, detect_frames
@@ -27,6 +27,10 @@ def warm_up(rates: Iterable[int] = SUPPORTED_RATES, *, progress: Callable[[str, 
     """Run every watermark code path once; returns seconds per step (compilation or cache load).
 
     rates: audio sample rates to prepare (default: all supported ones)."""
+    rates = list(rates)
+    bad = [r for r in rates if isinstance(r, bool) or not isinstance(r, (int, np.integer))]
+    if bad:  # no silent conversion (44100.5 -> 44100, "48000" -> 48000)
+        raise InvalidTypeError(f"rates: expected ints, got {bad!r}")
     rates = [int(r) for r in rates]
     unsupported = [r for r in rates if r not in SUPPORTED_RATES]
     if unsupported:
