@@ -23,6 +23,7 @@ from fractions import Fraction
 import numpy as np
 
 from .. import _core
+from .._cache import BoundedCache
 from ..errors import InvalidArgumentError, InvalidTypeError
 
 MORSE_AI = ("dot", "dash", "dot", "dot")
@@ -246,18 +247,16 @@ PROMPT_CACHE_RATES = 8
 
 
 def _unit_prompt_cached(label: AudibleLabel, sample_rate: int) -> np.ndarray:
-    cache = label.__dict__.setdefault("_unit_cache", {})
-    unit = cache.get(sample_rate)
-    if unit is None:
+    cache = label.__dict__.get("_unit_cache")
+    if cache is None:
+        cache = label.__dict__.setdefault("_unit_cache", BoundedCache(PROMPT_CACHE_RATES))
+
+    def build():
         unit = label._build_unit(sample_rate)
         unit.setflags(write=False)
-        while len(cache) >= PROMPT_CACHE_RATES:
-            try:
-                cache.pop(next(iter(cache)))
-            except (KeyError, StopIteration, RuntimeError):  # another thread changed it meanwhile
-                break
-        cache[sample_rate] = unit
-    return unit
+        return unit
+
+    return cache.get_or_build(sample_rate, build)
 
 
 def _check_rate(rate, name: str) -> int:

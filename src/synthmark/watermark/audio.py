@@ -44,7 +44,6 @@ How it works (details in ``_audio_kernels``):
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -55,6 +54,7 @@ import scipy.stats
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import _checks
+from .._cache import BoundedCache
 from ..detection import Detection
 from ..errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError
 from ..keys import Key, cache_tag
@@ -125,23 +125,12 @@ class _Layout:
         return self.pg * GF * K.H / FS_INT
 
 
-_LAYOUTS: dict = {}  # (cache_tag(key), n_coded) -> _Layout (immutable); bounded, oldest dropped first
-_LAYOUTS_MAX = 32
-_LAYOUTS_LOCK = threading.Lock()
+_LAYOUTS = BoundedCache(32)  # (cache_tag(key), n_coded) -> _Layout (immutable)
 
 
 def _layout(key: Key, n_coded: int) -> _Layout:
     """The keyed layout of ``key`` (cached per key secret digest, not per public id: see cache_tag)."""
-    ck = (cache_tag(key), n_coded)
-    with _LAYOUTS_LOCK:
-        lay = _LAYOUTS.get(ck)
-    if lay is None:
-        lay = _make_layout(key, n_coded)
-        with _LAYOUTS_LOCK:
-            while len(_LAYOUTS) >= _LAYOUTS_MAX:
-                _LAYOUTS.pop(next(iter(_LAYOUTS)))
-            _LAYOUTS[ck] = lay
-    return lay
+    return _LAYOUTS.get_or_build((cache_tag(key), n_coded), lambda: _make_layout(key, n_coded))
 
 
 def _make_layout(key: Key, n_coded: int) -> _Layout:
@@ -313,8 +302,7 @@ class _Engine:
         self.bits = bits.astype(np.int64)
         self.fs = fs
         self.C = channels
-        self.dtype = np.dtype(dtype)
-        self.scale = 1.0 / 32768.0 if self.dtype == np.int16 else 1.0
+        self.set_dtype(dtype)
         up, down, h = _filter(fs)
         self.u1, self.d1 = up, down  # fs -> 16 kHz
         self.u2, self.d2 = down, up  # 16 kHz -> fs
@@ -324,8 +312,7 @@ class _Engine:
         hop_s = Fraction(fs, FS_INT)
         lat = Fraction(self.c, self.u1) + Fraction(self.c, self.u2) + (1 + (2 * GF - 1) * K.H + K.N) * hop_s
         self.latency = math.ceil(lat) + 2
-        self.xr = np.zeros((0, channels), self.dtype)  # raw input, absolute [x_base, n_in)
-        self.x_base = 0
+        self.x_base = 0  # self.xr (set_dtype): raw input, absolute [x_base, n_in)
         self.n_in = 0
         # internal-rate buffers sized for `expected` input samples (plus the flush) when known
         cap = (expected + self.flush_pad()) * FS_INT // fs + 4 * K.N if expected else 1 << 15
@@ -344,7 +331,7 @@ class _Engine:
         self._itmp2 = np.empty(-(-self._itmp.shape[1] // self.u2))
 
     def set_dtype(self, dtype) -> None:
-        """Sample type of the chunks (float32 or int16); only before the first chunk."""
+        """Sample type of the chunks (float32 or int16); only before the first chunk. Clears the raw input."""
         self.dtype = np.dtype(dtype)
         self.scale = 1.0 / 32768.0 if self.dtype == np.int16 else 1.0
         self.xr = np.zeros((0, self.C), self.dtype)
@@ -448,18 +435,16 @@ class _Engine:
         return self.process(np.zeros((self.flush_pad(), self.C), self.dtype), out, o)
 
 
-_CODED: dict = {}  # payload -> coded bits (read-only); bounded
+_CODED = BoundedCache(256)  # payload -> coded bits (read-only)
 
 
 def _coded_bits(payload: int) -> np.ndarray:
-    bits = _CODED.get(payload)
-    if bits is None:
+    def encode():
         bits = np.asarray(_payload_code().encode(payload), dtype=np.int64)
         bits.flags.writeable = False
-        if len(_CODED) >= 256:
-            _CODED.clear()
-        _CODED[payload] = bits
-    return bits
+        return bits
+
+    return _CODED.get_or_build(payload, encode)
 
 
 # ------------------------------------------------------------------------------------------------

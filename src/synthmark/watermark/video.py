@@ -29,7 +29,6 @@ own; each extra held-out test counts in the union bound of ``false_alarm``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -39,6 +38,7 @@ from scipy import ndimage
 from scipy.special import ndtr
 
 from .. import _core
+from .._cache import BoundedCache
 from .._checks import check_payload
 from ..detection import Detection
 from ..errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError
@@ -103,9 +103,7 @@ def embed_scale(height: int, width: int) -> float:
 class _Layout:
     """The keyed chip layout of one key (roles, signs, sync templates). Immutable, shared by threads."""
 
-    _cache: dict = {}  # cache_tag(key) -> _Layout
-    _lock = threading.Lock()
-    CACHED = 32
+    _cache = BoundedCache(32)  # cache_tag(key) -> _Layout
 
     def __init__(self, key: Key):
         streams = _core.KeyedStreams(key.secret_bytes())
@@ -125,14 +123,7 @@ class _Layout:
 
     @classmethod
     def for_key(cls, key: Key) -> "_Layout":
-        tag = cache_tag(key)  # not key.id: see cache_tag
-        with cls._lock:
-            layout = cls._cache.get(tag)
-            if layout is None:
-                while len(cls._cache) >= cls.CACHED:  # bounded, oldest dropped first
-                    cls._cache.pop(next(iter(cls._cache)))
-                layout = cls._cache[tag] = cls(key)
-            return layout
+        return cls._cache.get_or_build(cache_tag(key), lambda: cls(key))  # not key.id: see cache_tag
 
     def chips(self, payload: int) -> np.ndarray:
         coded = _PAYLOAD_CODE.encode(payload).astype(np.float64) * 2.0 - 1.0
@@ -170,47 +161,36 @@ class VideoWatermarker:
         self._tile = _Layout.for_key(key).tile(self.payload)
         self._blur = PATTERN_BLUR  # the tile's low-pass (benches change the module value between markers)
         self._patterns: dict = {}
-        self._lock = threading.Lock()
 
     # Rendered patterns shared by the instances of one process (label_file makes a new marker per
     # file; rendering costs ~6 ms at 640x360, ~50 ms at 1080p): (cache_tag(key), payload, blur, scale, height,
     # width, channels) -> pattern (never written to). A few entries: a service rarely uses many keys and sizes at once.
-    _shared: dict = {}
-    _shared_lock = threading.Lock()
-    SHARED_PATTERNS = 4
+    _shared = BoundedCache(4)
 
     def _pattern(self, height: int, width: int, channels: int) -> np.ndarray:
         """The rendered pattern for this frame size, one int8 per byte of a row (colour bytes repeat it)."""
         pattern = self._patterns.get((height, width, channels))
         if pattern is None:
             shared_key = (self._key_tag, self.payload, self._blur, embed_scale(height, width), height, width, channels)
-            with VideoWatermarker._shared_lock:
-                pattern = VideoWatermarker._shared.get(shared_key)
-            if pattern is not None:
-                self._patterns[(height, width, channels)] = pattern
-                return pattern
-            with self._lock:
-                pattern = self._patterns.get((height, width, channels))
-                if pattern is None:
-                    pattern = np.empty(height * width, dtype=np.int8)
-                    f = embed_scale(height, width)
-                    vk.render_pattern(self._tile, f, f, height, width, pattern)
-                    # Resampling smooths the tile: rescale so the rendered pattern has unit RMS (the mask
-                    # gains and the RMS budget are then the real added RMS in luma levels).
-                    rms = float(np.sqrt(np.mean(np.square(pattern, dtype=np.float32)))) / vk.PATTERN_SCALE
-                    if rms > 0:
-                        vk.render_pattern(self._tile / rms, f, f, height, width, pattern)
-                    if channels > 1:  # packed pixels: R, G, B get the delta, a fourth (alpha) byte none
-                        packed = np.zeros((height * width, channels), dtype=np.int8)
-                        packed[:, :3] = pattern[:, None]
-                        pattern = packed.reshape(-1)
-                    if len(self._patterns) >= 8:  # a stream rarely changes size; bound the memory
-                        self._patterns.clear()
-                    self._patterns[(height, width, channels)] = pattern
-                    with VideoWatermarker._shared_lock:
-                        if len(VideoWatermarker._shared) >= VideoWatermarker.SHARED_PATTERNS:
-                            VideoWatermarker._shared.pop(next(iter(VideoWatermarker._shared)))  # oldest first
-                        VideoWatermarker._shared[shared_key] = pattern
+            pattern = VideoWatermarker._shared.get_or_build(shared_key, lambda: self._render(height, width, channels))
+            if len(self._patterns) >= 8:  # a stream rarely changes size; bound the memory
+                self._patterns.clear()
+            self._patterns[(height, width, channels)] = pattern
+        return pattern
+
+    def _render(self, height: int, width: int, channels: int) -> np.ndarray:
+        pattern = np.empty(height * width, dtype=np.int8)
+        f = embed_scale(height, width)
+        vk.render_pattern(self._tile, f, f, height, width, pattern)
+        # Resampling smooths the tile: rescale so the rendered pattern has unit RMS (the mask
+        # gains and the RMS budget are then the real added RMS in luma levels).
+        rms = float(np.sqrt(np.mean(np.square(pattern, dtype=np.float32)))) / vk.PATTERN_SCALE
+        if rms > 0:
+            vk.render_pattern(self._tile / rms, f, f, height, width, pattern)
+        if channels > 1:  # packed pixels: R, G, B get the delta, a fourth (alpha) byte none
+            packed = np.zeros((height * width, channels), dtype=np.int8)
+            packed[:, :3] = pattern[:, None]
+            pattern = packed.reshape(-1)
         return pattern
 
     def embed(self, frame, *, pixel_format: str | None = None):
