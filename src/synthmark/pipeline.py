@@ -160,8 +160,12 @@ class _AudioChain:
         self._pending: list = []  # chunks waiting for a full AUDIO_BLOCK
         self._pending_n = 0
 
+    def _empty(self) -> np.ndarray:
+        return np.zeros((self.channels, 0), np.float32)
+
     def _mark(self, x: np.ndarray, final: bool = False) -> np.ndarray:
-        """Watermark whole AUDIO_BLOCKs of what came so far (and the rest too when ``final``)."""
+        """Watermark whole AUDIO_BLOCKs of what came so far (and the rest too when ``final``); the
+        watermarker's output does not depend on how its input is chunked."""
         if self.wm is None:
             return x
         if x.shape[-1]:
@@ -169,20 +173,15 @@ class _AudioChain:
             self._pending_n += x.shape[-1]
         ready = self._pending_n if final else self._pending_n - self._pending_n % AUDIO_BLOCK
         if not ready:
-            return np.zeros((self.channels, 0), np.float32)
+            return self._empty()
         buf = self._pending[0] if len(self._pending) == 1 else np.concatenate(self._pending, axis=1)
         self._pending = [buf[:, ready:]] if ready < buf.shape[-1] else []
         self._pending_n = buf.shape[-1] - ready
-        parts = []
-        for i in range(0, ready, AUDIO_BLOCK):
-            block = buf[:, i : min(i + AUDIO_BLOCK, ready)]
-            out = self.wm.process(block.T)  # the audio API takes (n, channels); this chain is (channels, n)
-            if out is not None and out.shape[0]:
-                parts.append(out.reshape(out.shape[0], self.channels).T)
-        return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0] if parts else np.zeros((self.channels, 0), np.float32)
+        out = self.wm.process(buf[:, :ready].T)  # the audio API takes (n, channels); this chain is (channels, n)
+        return self._empty() if out is None else out.reshape(out.shape[0], self.channels).T
 
     def _apply_head(self) -> np.ndarray:
-        buf = np.concatenate(self._head, axis=1) if self._head else np.zeros((self.channels, 0), np.float32)
+        buf = np.concatenate(self._head, axis=1) if self._head else self._empty()
         self._head = []
         self._head_done = True
         if buf.shape[-1]:
@@ -195,21 +194,18 @@ class _AudioChain:
             self._head.append(x)
             self._head_n += x.shape[-1]
             if self._head_n < self._head_target:
-                return np.zeros((self.channels, 0), np.float32)
+                return self._empty()
             x = self._apply_head()
         return self._mark(x)
 
     def flush(self) -> np.ndarray:
-        parts = []
-        if not self._head_done:
-            parts.append(self._apply_head())
-        parts = [self._mark(np.concatenate(parts, axis=1) if parts else np.zeros((self.channels, 0), np.float32), final=True)]
+        parts = [self._mark(self._empty() if self._head_done else self._apply_head(), final=True)]
         if self.wm is not None:
             tail = self.wm.flush()
             if tail is not None:
                 parts.append(tail.reshape(tail.shape[0], self.channels).T)
         parts = [p for p in parts if p.shape[-1]]
-        return np.concatenate(parts, axis=1) if parts else np.zeros((self.channels, 0), np.float32)
+        return np.concatenate(parts, axis=1) if parts else self._empty()
 
 
 def _check_text(name: str, value) -> str:
