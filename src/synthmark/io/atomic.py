@@ -60,9 +60,8 @@ def temp_path_for(dst: str | os.PathLike, suffix: str | None = None) -> Path:
 
 def sweep_stale_temps(dst: str | os.PathLike) -> list[Path]:
     """Remove temporary files for ``dst`` whose owner (a process of this host and PID namespace) is no
-    longer running,
-    or whose pid now belongs to another process; returns what was removed. Files of live processes,
-    of other hosts and of unknown shape are left alone."""
+    longer running, or whose pid now belongs to another process; returns what was removed. Files of
+    live processes, of other hosts and of unknown shape are left alone."""
     dst = Path(dst)
     folder = dst.parent if str(dst.parent) else Path(".")
     prefix = f".{dst.stem[:40]}."
