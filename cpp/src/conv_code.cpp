@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <queue>
 #include <string>
 
 #include "synthmark/errors.hpp"
@@ -213,6 +214,147 @@ ConvCode::Result ConvCode::decode_impl(const float* soft, std::size_t message_bi
     r.correlation = metric[0] * norm;
     r.margin = last_margin * norm;
     return r;
+}
+
+std::size_t ConvCode::list_memory_bytes(std::size_t message_bits, std::size_t max_list) const {
+    constexpr std::size_t kMaxMessageBits = std::size_t(1) << 24;  // keeps every product below 2^63
+    if (message_bits == 0 || message_bits > kMaxMessageBits)
+        throw InvalidInput("message_bits must be in [1, " + std::to_string(kMaxMessageBits) + "], got " +
+                           std::to_string(message_bits));
+    if (max_list > kMaxList) max_list = kMaxList;
+    const std::size_t S = std::size_t(1) << (k_ - 1);
+    const std::size_t steps = message_bits + std::size_t(k_) - 1;
+    const std::size_t forward = (steps + 1) * S * sizeof(double) + steps * (std::size_t(1) << n_) * sizeof(double);
+    // Each listed path pushes at most one candidate per step: node (24 B) + heap entry (16 B) + its bits.
+    const std::size_t search = (max_list * steps + 1) * (24 + 16) + max_list * steps;
+    return forward + search;
+}
+
+ConvCode::ListResult ConvCode::decode_list(const float* soft, std::size_t message_bits, std::size_t max_list,
+                                           const Accept& accept, std::uint8_t* out) const {
+    if (max_list < 1 || max_list > kMaxList)
+        throw InvalidInput("max_list must be in [1, " + std::to_string(kMaxList) + "], got " + std::to_string(max_list));
+    if (!accept) throw InvalidInput("decode_list: accept predicate is empty");
+    const std::size_t need = list_memory_bytes(message_bits, max_list);
+    if (need > kMaxListMemoryBytes)
+        throw InvalidInput("decode_list: " + std::to_string(message_bits) + " message bits with K=" + std::to_string(k_) +
+                           " and max_list=" + std::to_string(max_list) + " would need " +
+                           std::to_string(need >> 20) + " MiB (limit " + std::to_string(kMaxListMemoryBytes >> 20) +
+                           " MiB)");
+    const std::size_t steps = message_bits + std::size_t(k_) - 1;
+    const std::size_t len = steps * std::size_t(n_);
+    double sum_abs = 0.0;
+    for (std::size_t i = 0; i < len; ++i) {
+        if (!std::isfinite(soft[i])) throw InvalidInput("soft: contains NaN or infinity");
+        sum_abs += std::fabs(double(soft[i]));
+    }
+    const std::size_t S = std::size_t(1) << (k_ - 1);
+    const std::size_t half = S / 2;
+    const std::size_t combos = std::size_t(1) << n_;
+
+    // Branch metrics (unscaled, double: every float input is exact, sums of a few hundred round ~1e-16).
+    std::vector<double> bm(steps * combos);
+    for (std::size_t t = 0; t < steps; ++t) {
+        const float* s = soft + t * std::size_t(n_);
+        for (std::size_t o = 0; o < combos; ++o) {
+            double v = 0.0;
+            for (int j = 0; j < n_; ++j) v += ((o >> j) & 1u) ? double(s[j]) : -double(s[j]);
+            bm[t * combos + o] = v;
+        }
+    }
+    // Forward pass keeping alpha[t][state] for t = 0..steps; -inf marks states unreachable from state 0.
+    // Same butterfly and tie rule as decode(): into state 2j (2j+1) the branch from j carries +m (-m), the
+    // branch from j + half the opposite, and the predecessor j + half wins only if strictly better.
+    const double ninf = -std::numeric_limits<double>::infinity();
+    std::vector<double> alpha((steps + 1) * S, ninf);
+    alpha[0] = 0.0;
+    for (std::size_t t = 0; t < steps; ++t) {
+        const double* a = alpha.data() + t * S;
+        double* nx = alpha.data() + (t + 1) * S;
+        const double* b = bm.data() + t * combos;
+        for (std::size_t j = 0; j < half; ++j) {
+            const double m = b[out_index_[2 * j]];
+            const double a0 = a[j] + m, b0 = a[j + half] - m;
+            const double a1 = a[j] - m, b1 = a[j + half] + m;
+            nx[2 * j] = b0 > a0 ? b0 : a0;
+            nx[2 * j + 1] = b1 > a1 ? b1 : a1;
+        }
+    }
+
+    // Best-first search over path suffixes. A node is a suffix: the path is in `state` at time t and from
+    // there on follows the bits of listed path `parent` (positions >= t); g is the suffix's metric, so
+    // alpha[t][state] + g is the metric of the best complete path with that suffix (its prefix follows
+    // the forward survivors). Popping a node lists that best path; every branch it declines while tracing
+    // the survivors back becomes a new node. The nodes partition the unlisted paths, so the heap's top is
+    // always the best unlisted path and paths come out in exact metric order.
+    struct Node {
+        double g;
+        std::uint32_t parent;  // index of the listed path the suffix follows; unused for the root
+        std::uint32_t t;
+        std::uint32_t state;
+    };
+    struct Item {
+        double f;
+        std::uint32_t node;
+    };
+    struct Lower {
+        bool operator()(const Item& x, const Item& y) const { return x.f < y.f || (x.f == y.f && x.node > y.node); }
+    };
+    std::vector<Node> nodes;
+    nodes.reserve(std::min<std::size_t>(max_list * steps + 1, std::size_t(1) << 16));
+    std::priority_queue<Item, std::vector<Item>, Lower> heap;
+    std::vector<std::uint8_t> paths;  // steps input bits per listed path
+    paths.reserve(max_list * steps);
+
+    nodes.push_back({0.0, 0, std::uint32_t(steps), 0});
+    heap.push({alpha[steps * S], 0});
+    ListResult res{false, 0, 0, 0.0f};
+    double best_metric = 0.0;
+    while (!heap.empty() && res.examined < max_list) {
+        const Item top = heap.top();
+        heap.pop();
+        const Node nd = nodes[top.node];
+        const std::size_t p = res.examined;
+        paths.resize((p + 1) * steps);
+        std::uint8_t* bits = paths.data() + p * steps;
+        if (nd.t < steps) {
+            const std::uint8_t* from = paths.data() + std::size_t(nd.parent) * steps;
+            std::copy(from + nd.t, from + steps, bits + nd.t);
+        }
+        std::size_t s = nd.state;
+        double g = nd.g;
+        for (std::size_t u = nd.t; u > 0; --u) {
+            bits[u - 1] = std::uint8_t(s & 1u);
+            const std::size_t j = s >> 1;
+            const double* a = alpha.data() + (u - 1) * S;
+            const double m = bm[(u - 1) * combos + out_index_[2 * j]];
+            const double m_lo = (s & 1u) ? -m : m;  // branch from j; the one from j + half carries -m_lo
+            const double c_lo = a[j] + m_lo, c_hi = a[j + half] - m_lo;
+            const bool hi = c_hi > c_lo;  // the forward pass's decision, recomputed bit for bit
+            const std::size_t other = hi ? j : j + half;
+            const double g_other = g + (hi ? m_lo : -m_lo);
+            if (a[other] != ninf) {
+                if (nodes.size() >= 0xffffffffu) throw InvalidInput("decode_list: search space too large");
+                nodes.push_back({g_other, std::uint32_t(p), std::uint32_t(u - 1), std::uint32_t(other)});
+                heap.push({a[other] + g_other, std::uint32_t(nodes.size() - 1)});
+            }
+            g += hi ? -m_lo : m_lo;
+            s = hi ? j + half : j;
+        }
+        // s == 0 here: only state 0 is finite at time 0. g is the listed path's own metric.
+        ++res.examined;
+        if (p == 0) best_metric = g;
+        if (accept(bits)) {
+            res.accepted = true;
+            res.rank = p;
+            std::copy(bits, bits + message_bits, out);
+            res.correlation = sum_abs > 0.0 ? float(g / sum_abs) : 0.0f;
+            return res;
+        }
+    }
+    std::copy(paths.data(), paths.data() + message_bits, out);
+    res.correlation = sum_abs > 0.0 ? float(best_metric / sum_abs) : 0.0f;
+    return res;
 }
 
 int ConvCode::free_distance() const {

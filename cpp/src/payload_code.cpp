@@ -42,18 +42,47 @@ void PayloadCode::encode(std::uint64_t payload, std::uint8_t* out) const {
     code_.encode(info, info_bits(), out);
 }
 
+void PayloadCode::split(const std::uint8_t* info, std::uint64_t* payload, bool* crc_ok) const {
+    std::uint64_t v = 0;
+    for (int i = 0; i < payload_bits_; ++i) v = (v << 1) | info[i];
+    std::uint32_t c = 0;
+    for (int i = 0; i < crc_bits_; ++i) c = (c << 1) | info[payload_bits_ + i];
+    *payload = v;
+    *crc_ok = (c == crc_of(v));
+}
+
 PayloadCode::Decoded PayloadCode::decode(const float* soft) const {
     std::uint8_t info[96];
     const ConvCode::Result r = code_.decode(soft, info_bits(), info);
     Decoded d;
-    d.payload = 0;
-    for (int i = 0; i < payload_bits_; ++i) d.payload = (d.payload << 1) | info[i];
-    std::uint32_t c = 0;
-    for (int i = 0; i < crc_bits_; ++i) c = (c << 1) | info[payload_bits_ + i];
-    d.crc_ok = (c == crc_of(d.payload));
+    split(info, &d.payload, &d.crc_ok);
     d.correlation = r.correlation;
     d.margin = r.margin;
     return d;
+}
+
+PayloadCode::ListDecoded PayloadCode::decode_list(const float* soft, std::size_t max_list) const {
+    if (max_list < 1 || max_list > ConvCode::kMaxList)
+        throw InvalidInput("max_list must be in [1, " + std::to_string(ConvCode::kMaxList) + "], got " +
+                           std::to_string(max_list));
+    const Decoded d = decode(soft);
+    ListDecoded out{d.crc_ok, d.payload, d.correlation, d.crc_ok ? 0L : -1L, 1};
+    if (d.crc_ok || max_list == 1) return out;
+    std::uint8_t info[96];
+    const auto accept = [this](const std::uint8_t* bits) {
+        std::uint64_t v;
+        bool ok;
+        split(bits, &v, &ok);
+        return ok;
+    };
+    const ConvCode::ListResult r = code_.decode_list(soft, info_bits(), max_list, accept, info);
+    out.examined = r.examined;
+    if (r.accepted) {
+        split(info, &out.payload, &out.crc_ok);
+        out.correlation = r.correlation;
+        out.rank = long(r.rank);
+    }
+    return out;
 }
 
 }  // namespace synthmark

@@ -11,6 +11,7 @@
 // decode() is const and allocates steps * 2^(K-1) / 8 bytes of decisions plus 2 * 2^(K-1) floats.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace synthmark {
@@ -48,6 +49,31 @@ public:
     Result decode(const float* soft, std::size_t message_bits, std::uint8_t* out) const;
     // Plain scalar decoder; decode() uses SSE2 where available and must match it bit for bit (tested).
     Result decode_reference(const float* soft, std::size_t message_bits, std::uint8_t* out) const;
+
+    // List Viterbi decoding (tree-trellis algorithm, Soong & Huang 1991): a forward pass in double
+    // precision keeps every state metric of every step, then a best-first search runs backwards from the
+    // final state 0 with the exact forward metric as its heuristic, so complete terminated paths come out
+    // in exact non-increasing correlation order (ties in a fixed order: the earlier-created candidate
+    // first). Each path's message bits are handed to accept(); the search stops at the first path it
+    // accepts or after max_list paths (fewer if the code has fewer paths). out receives the accepted
+    // path, or the best (rank 0) path if none was accepted. Rank 0 is the maximum-correlation path in
+    // double precision: the same path as decode() except when two paths' metrics agree to float rounding.
+    // Memory: list_memory_bytes(); throws InvalidInput above kMaxListMemoryBytes, for max_list outside
+    // [1, kMaxList], message_bits == 0, an empty accept, or non-finite soft input. Thread-safe; accept()
+    // may throw (the exception propagates, nothing is left behind).
+    static constexpr std::size_t kMaxList = 4096;
+    static constexpr std::size_t kMaxListMemoryBytes = std::size_t(256) << 20;
+    using Accept = std::function<bool(const std::uint8_t* message_bits)>;
+    struct ListResult {
+        bool accepted;          // accept() returned true for the path in out
+        std::size_t rank;       // its 0-based rank in the list (0 when nothing was accepted)
+        std::size_t examined;   // paths handed to accept()
+        float correlation;      // of the path in out, as Result::correlation
+    };
+    ListResult decode_list(const float* soft, std::size_t message_bits, std::size_t max_list, const Accept& accept,
+                           std::uint8_t* out) const;
+    // Upper bound on decode_list's working memory; throws InvalidInput when message_bits is absurd.
+    std::size_t list_memory_bytes(std::size_t message_bits, std::size_t max_list) const;
 
     // Free distance by a trellis search (for tests: checks the table against the published values).
     int free_distance() const;

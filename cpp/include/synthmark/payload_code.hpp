@@ -37,7 +37,21 @@ public:
     // soft: coded_bits() finite floats (> 0 means bit 1). Thread-safe.
     Decoded decode(const float* soft) const;
 
+    // CRC-aided list decoding: decode(); if its CRC fails and max_list > 1, walk the convolutional code's
+    // paths in decreasing correlation order (ConvCode::decode_list) and return the first whose CRC checks.
+    // max_list in [1, ConvCode::kMaxList]; max_list = 1 is exactly decode(). A list of L paths lets pure
+    // noise pass the CRC about L times as often as decode() (about L * 2^-crc_bits). Thread-safe.
+    struct ListDecoded {
+        bool crc_ok;
+        std::uint64_t payload;  // the accepted path's; decode()'s when no path passed
+        float correlation;      // of that path, see ConvCode::Result
+        long rank;              // 0-based rank of the accepted path (0 = decode()'s path), -1 if none passed
+        std::size_t examined;   // paths whose CRC was checked (decode()'s path counts once more when listed)
+    };
+    ListDecoded decode_list(const float* soft, std::size_t max_list) const;
+
 private:
+    void split(const std::uint8_t* info, std::uint64_t* payload, bool* crc_ok) const;
     int payload_bits_;
     int crc_bits_;
     ConvCode code_;
