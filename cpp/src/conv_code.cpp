@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <queue>
 #include <string>
 
@@ -266,18 +267,31 @@ ConvCode::ListResult ConvCode::decode_list(const float* soft, std::size_t messag
     // Same butterfly and tie rule as decode(): into state 2j (2j+1) the branch from j carries +m (-m), the
     // branch from j + half the opposite, and the predecessor j + half wins only if strictly better.
     const double ninf = -std::numeric_limits<double>::infinity();
-    std::vector<double> alpha((steps + 1) * S, ninf);
+    // Row 0 is initialised here; every later row is written in full by the pass (no second sweep over
+    // the ~14 MB of a K=15 table just to fill it).
+    const std::unique_ptr<double[]> alpha_buf(new double[(steps + 1) * S]);
+    double* const alpha = alpha_buf.get();
+    std::fill(alpha, alpha + S, ninf);
     alpha[0] = 0.0;
+    // m for butterfly j = 16 w + jl is b[out(32 w) ^ out(2 jl)] (out_index_ is linear over GF(2), as in
+    // decode()), so a per-step table of 16 metrics per out(32 w) value makes the inner loop gather-free.
+    std::vector<double> bmx(combos * 16);
     for (std::size_t t = 0; t < steps; ++t) {
-        const double* a = alpha.data() + t * S;
-        double* nx = alpha.data() + (t + 1) * S;
+        const double* a = alpha + t * S;
+        double* nx = alpha + (t + 1) * S;
         const double* b = bm.data() + t * combos;
-        for (std::size_t j = 0; j < half; ++j) {
-            const double m = b[out_index_[2 * j]];
-            const double a0 = a[j] + m, b0 = a[j + half] - m;
-            const double a1 = a[j] - m, b1 = a[j + half] + m;
-            nx[2 * j] = b0 > a0 ? b0 : a0;
-            nx[2 * j + 1] = b1 > a1 ? b1 : a1;
+        for (std::size_t x = 0; x < combos; ++x)
+            for (std::size_t jl = 0; jl < 16; ++jl) bmx[x * 16 + jl] = b[x ^ out_index_[2 * jl]];
+        for (std::size_t j0 = 0; j0 < half; j0 += 16) {
+            const double* mx = bmx.data() + 16 * out_index_[2 * j0];
+            for (std::size_t jl = 0; jl < 16; ++jl) {
+                const std::size_t j = j0 + jl;
+                const double m = mx[jl];
+                const double a0 = a[j] + m, b0 = a[j + half] - m;
+                const double a1 = a[j] - m, b1 = a[j + half] + m;
+                nx[2 * j] = b0 > a0 ? b0 : a0;
+                nx[2 * j + 1] = b1 > a1 ? b1 : a1;
+            }
         }
     }
 
@@ -326,7 +340,7 @@ ConvCode::ListResult ConvCode::decode_list(const float* soft, std::size_t messag
         for (std::size_t u = nd.t; u > 0; --u) {
             bits[u - 1] = std::uint8_t(s & 1u);
             const std::size_t j = s >> 1;
-            const double* a = alpha.data() + (u - 1) * S;
+            const double* a = alpha + (u - 1) * S;
             const double m = bm[(u - 1) * combos + out_index_[2 * j]];
             const double m_lo = (s & 1u) ? -m : m;  // branch from j; the one from j + half carries -m_lo
             const double c_lo = a[j] + m_lo, c_hi = a[j + half] - m_lo;
