@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <memory>
-#include <queue>
 #include <string>
 
 #include "synthmark/errors.hpp"
@@ -316,17 +315,33 @@ ConvCode::ListResult ConvCode::decode_list(const float* soft, std::size_t messag
     };
     std::vector<Node> nodes;
     nodes.reserve(std::min<std::size_t>(max_list * steps + 1, std::size_t(1) << 16));
-    std::priority_queue<Item, std::vector<Item>, Lower> heap;
+    // Max-heap on (f, earlier node first). Only max_list - examined more paths can ever be listed, so when the
+    // heap holds far more candidates than that, the lower ones are dropped (they cannot reach the top in
+    // time: at least that many candidates rank above them). Keeps heap operations on a small heap.
+    // After such a pruning every candidate at or below the lowest kept f is hopeless as well (new nodes
+    // lose ties by their larger index), so they are not even created: floor_f.
+    std::vector<Item> heap;
+    heap.reserve(2 * max_list + 2 * steps + 2);
+    double floor_f = ninf;
     std::vector<std::uint8_t> paths;  // steps input bits per listed path
     paths.reserve(max_list * steps);
 
     nodes.push_back({0.0, 0, std::uint32_t(steps), 0});
-    heap.push({alpha[steps * S], 0});
+    heap.push_back({alpha[steps * S], 0});
     ListResult res{false, 0, 0, 0.0f};
     double best_metric = 0.0;
     while (!heap.empty() && res.examined < max_list) {
-        const Item top = heap.top();
-        heap.pop();
+        const std::size_t remaining = max_list - res.examined;
+        if (heap.size() > 2 * remaining + 2 * steps) {
+            std::nth_element(heap.begin(), heap.begin() + std::ptrdiff_t(remaining), heap.end(),
+                             [](const Item& x, const Item& y) { return Lower()(y, x); });
+            heap.resize(remaining);
+            std::make_heap(heap.begin(), heap.end(), Lower());
+            floor_f = std::min_element(heap.begin(), heap.end(), [](const Item& x, const Item& y) { return x.f < y.f; })->f;
+        }
+        std::pop_heap(heap.begin(), heap.end(), Lower());
+        const Item top = heap.back();
+        heap.pop_back();
         const Node nd = nodes[top.node];
         const std::size_t p = res.examined;
         paths.resize((p + 1) * steps);
@@ -347,10 +362,12 @@ ConvCode::ListResult ConvCode::decode_list(const float* soft, std::size_t messag
             const bool hi = c_hi > c_lo;  // the forward pass's decision, recomputed bit for bit
             const std::size_t other = hi ? j : j + half;
             const double g_other = g + (hi ? m_lo : -m_lo);
-            if (a[other] != ninf) {
+            const double f_other = a[other] + g_other;  // -inf (unreachable state) never passes
+            if (f_other > floor_f) {
                 if (nodes.size() >= 0xffffffffu) throw InvalidInput("decode_list: search space too large");
                 nodes.push_back({g_other, std::uint32_t(p), std::uint32_t(u - 1), std::uint32_t(other)});
-                heap.push({a[other] + g_other, std::uint32_t(nodes.size() - 1)});
+                heap.push_back({f_other, std::uint32_t(nodes.size() - 1)});
+                std::push_heap(heap.begin(), heap.end(), Lower());
             }
             g += hi ? -m_lo : m_lo;
             s = hi ? j + half : j;
