@@ -25,6 +25,56 @@ def test_bench_decode(benchmark, k, n):
     assert ok and got == payload
 
 
+def _viterbi_fails_list_recovers():
+    """(code, payload, soft) at Eb/N0 = 0 dB where decode() fails the CRC and decode_list(., 1024) recovers."""
+    pc = _core.PayloadCode()
+    rng = np.random.default_rng(5)
+    sigma = np.sqrt(1.0 / (2.0 * (96 / pc.coded_bits)))
+    for _ in range(200):
+        payload = int(rng.integers(0, 2**64, dtype=np.uint64))
+        soft = ((2.0 * pc.encode(payload) - 1.0) + sigma * rng.standard_normal(pc.coded_bits)).astype(np.float32)
+        if not pc.decode(soft)[0]:
+            ok, got, _, rank = pc.decode_list(soft, 1024)
+            if ok and got == payload and rank >= 16:
+                return pc, payload, soft
+    raise AssertionError("no input found where decode() fails and the list finds the payload at rank >= 16")
+
+
+@pytest.mark.parametrize("max_list", [1, 16, 1024])
+def test_bench_decode_list(benchmark, max_list):
+    """decode() (max_list=1) vs CRC-aided list decoding on an input where decode() fails the CRC and the
+    payload sits at rank 16..1023 of the list (so L=16 fails too and walks its whole list)."""
+    benchmark.group = "CRC-aided list decode (64+32, K=15 1/4), input where decode() fails the CRC"
+    pc, payload, soft = _viterbi_fails_list_recovers()
+    if max_list == 1:
+        ok, _, _ = benchmark(pc.decode, soft)
+        assert not ok
+    else:
+        ok, got, _, rank = benchmark(pc.decode_list, soft, max_list)
+        if max_list == 16:
+            assert not ok and rank == -1
+        else:
+            assert ok and got == payload and 16 <= rank < max_list
+
+
+@pytest.mark.parametrize("max_list", [16, 256, 1024])
+def test_bench_decode_list_noise(benchmark, max_list):
+    """Worst case: pure noise, so the whole list is walked (decode() as the baseline)."""
+    benchmark.group = "CRC-aided list decode (64+32, K=15 1/4), pure noise"
+    pc = _core.PayloadCode()
+    soft = np.random.default_rng(8).standard_normal(pc.coded_bits).astype(np.float32)
+    ok, _, _, rank = benchmark(pc.decode_list, soft, max_list)
+    assert not ok and rank == -1
+
+
+def test_bench_decode_noise_baseline(benchmark):
+    benchmark.group = "CRC-aided list decode (64+32, K=15 1/4), pure noise"
+    pc = _core.PayloadCode()
+    soft = np.random.default_rng(8).standard_normal(pc.coded_bits).astype(np.float32)
+    ok, _, _ = benchmark(pc.decode, soft)
+    assert not ok
+
+
 @pytest.mark.parametrize("kind", ["fill_uint32", "fill_signs", "fill_uniform"])
 def test_bench_keyed_stream(benchmark, kind):
     benchmark.group = "keyed stream, 4 Mi elements"

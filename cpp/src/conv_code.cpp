@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <queue>
+#include <memory>
 #include <string>
 
 #include "synthmark/errors.hpp"
@@ -266,18 +266,31 @@ ConvCode::ListResult ConvCode::decode_list(const float* soft, std::size_t messag
     // Same butterfly and tie rule as decode(): into state 2j (2j+1) the branch from j carries +m (-m), the
     // branch from j + half the opposite, and the predecessor j + half wins only if strictly better.
     const double ninf = -std::numeric_limits<double>::infinity();
-    std::vector<double> alpha((steps + 1) * S, ninf);
+    // Row 0 is initialised here; every later row is written in full by the pass (no second sweep over
+    // the ~14 MB of a K=15 table just to fill it).
+    const std::unique_ptr<double[]> alpha_buf(new double[(steps + 1) * S]);
+    double* const alpha = alpha_buf.get();
+    std::fill(alpha, alpha + S, ninf);
     alpha[0] = 0.0;
+    // m for butterfly j = 16 w + jl is b[out(32 w) ^ out(2 jl)] (out_index_ is linear over GF(2), as in
+    // decode()), so a per-step table of 16 metrics per out(32 w) value makes the inner loop gather-free.
+    std::vector<double> bmx(combos * 16);
     for (std::size_t t = 0; t < steps; ++t) {
-        const double* a = alpha.data() + t * S;
-        double* nx = alpha.data() + (t + 1) * S;
+        const double* a = alpha + t * S;
+        double* nx = alpha + (t + 1) * S;
         const double* b = bm.data() + t * combos;
-        for (std::size_t j = 0; j < half; ++j) {
-            const double m = b[out_index_[2 * j]];
-            const double a0 = a[j] + m, b0 = a[j + half] - m;
-            const double a1 = a[j] - m, b1 = a[j + half] + m;
-            nx[2 * j] = b0 > a0 ? b0 : a0;
-            nx[2 * j + 1] = b1 > a1 ? b1 : a1;
+        for (std::size_t x = 0; x < combos; ++x)
+            for (std::size_t jl = 0; jl < 16; ++jl) bmx[x * 16 + jl] = b[x ^ out_index_[2 * jl]];
+        for (std::size_t j0 = 0; j0 < half; j0 += 16) {
+            const double* mx = bmx.data() + 16 * out_index_[2 * j0];
+            for (std::size_t jl = 0; jl < 16; ++jl) {
+                const std::size_t j = j0 + jl;
+                const double m = mx[jl];
+                const double a0 = a[j] + m, b0 = a[j + half] - m;
+                const double a1 = a[j] - m, b1 = a[j + half] + m;
+                nx[2 * j] = b0 > a0 ? b0 : a0;
+                nx[2 * j + 1] = b1 > a1 ? b1 : a1;
+            }
         }
     }
 
@@ -302,17 +315,33 @@ ConvCode::ListResult ConvCode::decode_list(const float* soft, std::size_t messag
     };
     std::vector<Node> nodes;
     nodes.reserve(std::min<std::size_t>(max_list * steps + 1, std::size_t(1) << 16));
-    std::priority_queue<Item, std::vector<Item>, Lower> heap;
+    // Max-heap on (f, earlier node first). Only max_list - examined more paths can ever be listed, so when the
+    // heap holds far more candidates than that, the lower ones are dropped (they cannot reach the top in
+    // time: at least that many candidates rank above them). Keeps heap operations on a small heap.
+    // After such a pruning every candidate at or below the lowest kept f is hopeless as well (new nodes
+    // lose ties by their larger index), so they are not even created: floor_f.
+    std::vector<Item> heap;
+    heap.reserve(2 * max_list + 2 * steps + 2);
+    double floor_f = ninf;
     std::vector<std::uint8_t> paths;  // steps input bits per listed path
     paths.reserve(max_list * steps);
 
     nodes.push_back({0.0, 0, std::uint32_t(steps), 0});
-    heap.push({alpha[steps * S], 0});
+    heap.push_back({alpha[steps * S], 0});
     ListResult res{false, 0, 0, 0.0f};
     double best_metric = 0.0;
     while (!heap.empty() && res.examined < max_list) {
-        const Item top = heap.top();
-        heap.pop();
+        const std::size_t remaining = max_list - res.examined;
+        if (heap.size() > 2 * remaining + 2 * steps) {
+            std::nth_element(heap.begin(), heap.begin() + std::ptrdiff_t(remaining), heap.end(),
+                             [](const Item& x, const Item& y) { return Lower()(y, x); });
+            heap.resize(remaining);
+            std::make_heap(heap.begin(), heap.end(), Lower());
+            floor_f = std::min_element(heap.begin(), heap.end(), [](const Item& x, const Item& y) { return x.f < y.f; })->f;
+        }
+        std::pop_heap(heap.begin(), heap.end(), Lower());
+        const Item top = heap.back();
+        heap.pop_back();
         const Node nd = nodes[top.node];
         const std::size_t p = res.examined;
         paths.resize((p + 1) * steps);
@@ -326,17 +355,19 @@ ConvCode::ListResult ConvCode::decode_list(const float* soft, std::size_t messag
         for (std::size_t u = nd.t; u > 0; --u) {
             bits[u - 1] = std::uint8_t(s & 1u);
             const std::size_t j = s >> 1;
-            const double* a = alpha.data() + (u - 1) * S;
+            const double* a = alpha + (u - 1) * S;
             const double m = bm[(u - 1) * combos + out_index_[2 * j]];
             const double m_lo = (s & 1u) ? -m : m;  // branch from j; the one from j + half carries -m_lo
             const double c_lo = a[j] + m_lo, c_hi = a[j + half] - m_lo;
             const bool hi = c_hi > c_lo;  // the forward pass's decision, recomputed bit for bit
             const std::size_t other = hi ? j : j + half;
             const double g_other = g + (hi ? m_lo : -m_lo);
-            if (a[other] != ninf) {
+            const double f_other = a[other] + g_other;  // -inf (unreachable state) never passes
+            if (f_other > floor_f) {
                 if (nodes.size() >= 0xffffffffu) throw InvalidInput("decode_list: search space too large");
                 nodes.push_back({g_other, std::uint32_t(p), std::uint32_t(u - 1), std::uint32_t(other)});
-                heap.push({a[other] + g_other, std::uint32_t(nodes.size() - 1)});
+                heap.push_back({f_other, std::uint32_t(nodes.size() - 1)});
+                std::push_heap(heap.begin(), heap.end(), Lower());
             }
             g += hi ? -m_lo : m_lo;
             s = hi ? j + half : j;
