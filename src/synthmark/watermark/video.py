@@ -26,8 +26,8 @@ does not give the payload, frames are re-weighted by their own sync evidence, an
 decoder reports (av.VideoFrame.key_frame / pict_type I, or ``keyframe=`` for arrays) are read on their
 own; each extra held-out test counts in the union bound of ``false_alarm``.
 
-List decoding. Where the plain Viterbi path fails its CRC but the held-out test already says a mark is
-likely there (z_test >= LIST_MIN_Z), the payload decoder walks the code's next most likely paths in exact
+List decoding. Where every plain Viterbi decode fails its CRC but the held-out test already says a mark
+is likely there (z_test >= LIST_MIN_Z), the payload decoder walks the code's next most likely paths in exact
 decreasing-correlation order and takes the first whose CRC-32 checks (``PayloadCode.decode_list``, up to
 LIST_SIZE paths; on BPSK/AWGN this moves the code's 90 % exact-payload point by 0.84 dB at L = 1024).
 Unmarked content reaches that gate with probability ~1e-3 per mean, as it reaches any decode today, so it
@@ -76,8 +76,8 @@ STRONG_SEARCH_Z = 8.0
 MIN_SCALE = 0.4
 PROMISING_SEARCH_Z = 5.0
 # CRC-aided list decoding (see the module docstring): at most LIST_SIZE paths per walk (1 = decode() only),
-# walked only where decode() failed and z_test >= LIST_MIN_Z (P(N(0,1) >= 3.09) = 1e-3 on unmarked content,
-# the gate any decode of a plain mean already has), once per mean at its final alignment.
+# walked only where every decode() failed and z_test >= LIST_MIN_Z (P(N(0,1) >= 3.09) = 1e-3 on unmarked
+# content, the gate any decode of a plain mean already has), at most twice per mean (_detect_mean).
 LIST_SIZE = 1024
 LIST_MIN_Z = 3.09
 N_DATA = dk.CHIPS_PER_TILE * 5 // 8
@@ -479,32 +479,28 @@ def _tile_periods(white: np.ndarray, min_period: float) -> list[tuple[float, flo
 _COUNTS = ("decodes", "crc_checks", "list_walks")
 
 
-def _finish(best: dict, layout: _Layout, force_decode: bool = False, max_list: int = 1) -> dict:
-    """Presence test on the held-out chips and payload decoding at the chosen alignment.
+def _finish(best: dict, layout: _Layout, force_decode: bool = False) -> dict:
+    """Presence test on the held-out chips and payload decoding (decode()) at the chosen alignment.
 
-    decode() when the held-out z says the mark may be there (or force_decode); if its CRC fails,
-    max_list > 1 and z_test >= LIST_MIN_Z, a CRC-aided list walk over up to max_list paths. Returns the
-    CRC checks made (1 per decode(), then rank + 1 or max_list per walk) for the false-alarm bound, and
-    list_rank: the accepted path's rank in the walk (0 = decode()'s path), -1 when no CRC passed."""
+    Decodes only when the held-out z says the mark may be there (or force_decode). A failed CRC keeps
+    the soft values under "soft" for a later list walk (_walk_list; _detect_mean removes the key)."""
     chips = best["chips"] * _coefficient_weights(best["chips"], layout)
     z_test = _z(chips[layout.test_pos], layout.signs[layout.test_pos])
     soft = np.zeros(_PAYLOAD_CODE.coded_bits)
     np.add.at(soft, layout.coded_index, chips[layout.data_pos] * layout.signs[layout.data_pos])
-    crc_ok, payload, decodes, checks, walks, rank = False, None, 0, 0, 0, -1
+    crc_ok, payload, decodes, extra = False, None, 0, {}
     if force_decode or ndtr(-z_test) < 1e-3:  # decode only what may be marked: Viterbi is the costliest step for small frames
         soft32 = soft.astype(np.float32)
         crc_ok, payload, _ = _PAYLOAD_CODE.decode(soft32)
-        decodes, checks, rank = 1, 1, (0 if crc_ok else -1)
-        if not crc_ok and max_list > 1 and z_test >= LIST_MIN_Z:
-            # decode_list repeats decode() (~0.5 ms) before the walk: calling decode() first keeps the
-            # plain path (and its single CRC check) exactly as without the list.
-            crc_ok, payload, _, rank = _PAYLOAD_CODE.decode_list(soft32, max_list)
-            walks, checks = 1, checks + (rank + 1 if crc_ok else max_list)
+        decodes = 1
+        if not crc_ok:
+            extra["soft"] = soft32
     return {
+        **extra,
         "decodes": decodes,
-        "crc_checks": checks,
-        "list_walks": walks,
-        "list_rank": int(rank),
+        "crc_checks": decodes,  # one CRC check per decode()
+        "list_walks": 0,
+        "list_rank": 0 if crc_ok else -1,
         "z_test": z_test,
         "z_search": float(best["z_search"]),
         "shift": best["shift"],
@@ -512,6 +508,18 @@ def _finish(best: dict, layout: _Layout, force_decode: bool = False, max_list: i
         "crc_ok": bool(crc_ok),
         "payload": int(payload) if crc_ok else None,
     }
+
+
+def _walk_list(outcome: dict, max_list: int) -> tuple[bool, int, int, int] | None:
+    """CRC-aided list walk over the soft values of an outcome whose decode() failed its CRC, when its
+    held-out z passes LIST_MIN_Z: (crc_ok, payload, rank, CRC checks made), or None (not walked).
+
+    decode_list repeats decode() (~0.5 ms) before the walk: that path's CRC check is counted once more,
+    so the count (rank + 1, or max_list when no path passed) is an upper bound for the union bound."""
+    if "soft" not in outcome or max_list <= 1 or outcome["z_test"] < LIST_MIN_Z:
+        return None
+    crc_ok, payload, _, rank = _PAYLOAD_CODE.decode_list(outcome["soft"], max_list)
+    return bool(crc_ok), int(payload), int(rank), (rank + 1 if crc_ok else max_list)
 
 
 def _chips_at(white: np.ndarray, best: dict) -> np.ndarray:
@@ -561,8 +569,10 @@ def _detect_mean(mean: np.ndarray, k: int, f_frame: float, scales: list, layout:
     """Detect in the mean of frames binned by k. f_frame: frame px per canonical px from the frame size;
     scales: the candidate scales to try before the tile-period search; slots: None or a function that
     returns the per-frame (per-slot) binned means, for the re-weighting fallback; max_list: paths of a
-    CRC-aided list walk (1: decode() only). The list is walked at the final alignment only (the refined
-    one when the search is promising) and on the re-weighted chips: at most two walks per mean."""
+    CRC-aided list walk (1: decode() only). The list is the last resort: walked only when every plain
+    decode() (first, refined and re-weighted chips) failed its CRC, on the final alignment's chips and
+    then the re-weighted ones (at most two walks per mean), so every payload decode() gives comes out
+    exactly as without the list, with the same CRC-check count."""
     white = _whiten(mean, f_frame / k)
 
     def read(fy, fx, offset=(0.0, 0.0)):
@@ -581,9 +591,8 @@ def _detect_mean(mean: np.ndarray, k: int, f_frame: float, scales: list, layout:
     if best["z_search"] == -np.inf:
         return {"z_test": 0.0, "z_search": 0.0, "crc_ok": False, "payload": None, "scale": None,
                 "list_rank": -1, **dict.fromkeys(_COUNTS, 0)}
-    refine = best["z_search"] > PROMISING_SEARCH_Z  # then a failed CRC refines first and walks the list there
-    result = _finish(best, layout, max_list=1 if refine else max_list)
-    if not result["crc_ok"] and refine:
+    result = _finish(best, layout)
+    if not result["crc_ok"] and best["z_search"] > PROMISING_SEARCH_Z:
         # Refine the scale (a 0.2% error shifts the far edge of a 1080p frame by a block), then the
         # sub-pixel phase, one axis then the other: rescaled frames rarely land on whole canonical pixels.
         fy, fx = best["scale"]
@@ -598,21 +607,34 @@ def _detect_mean(mean: np.ndarray, k: int, f_frame: float, scales: list, layout:
                 outcome = read(*base["scale"], tuple(offset))
                 best = outcome if outcome["z_search"] > best["z_search"] else best
         first = result
-        result = _finish(best, layout, max_list=max_list)
+        result = _finish(best, layout)
         for name in _COUNTS:
             result[name] += first[name]
     means = slots() if (slots is not None and not result["crc_ok"] and best["z_search"] > PROMISING_SEARCH_Z) else []
+    weighted = None
     if len(means) > 1:
         chips = _reweighted(means, f_frame / k, best, layout)
         if chips is not None:
-            # Only when z_search > PROMISING_SEARCH_Z. Its z_test is not calibrated (the weights saw the test
-            # chips, so it is biased upwards): here it only gates the list walk, never the decision.
-            weighted = _finish(dict(best, chips=chips), layout, force_decode=True, max_list=max_list)
+            weighted = _finish(dict(best, chips=chips), layout, force_decode=True)
             for name in _COUNTS:
                 result[name] += weighted[name]
             if weighted["crc_ok"]:
-                result.update(crc_ok=True, payload=weighted["payload"], reweighted=True,
-                              list_rank=weighted["list_rank"])
+                result.update(crc_ok=True, payload=weighted["payload"], reweighted=True)
+    if not result["crc_ok"]:
+        # Last resort, the CRC-aided list: the final alignment's chips, then the re-weighted ones (whose
+        # z_test is biased upwards, the weights saw the test chips: there it only gates the walk).
+        for outcome, reweighted in ((result, False), (weighted, True)):
+            walk = None if outcome is None else _walk_list(outcome, max_list)
+            if walk is not None:
+                crc_ok, payload, rank, checks = walk
+                result["list_walks"] += 1
+                result["crc_checks"] += checks
+                if crc_ok:
+                    result.update(crc_ok=True, payload=payload, list_rank=rank)
+                    if reweighted:
+                        result["reweighted"] = True
+                    break
+    result.pop("soft", None)
     result["scale"] = (best["scale"][0] * k, best["scale"][1] * k)  # frame px per canonical px
     return result
 
