@@ -183,5 +183,5 @@ def detect(x, fs, key):
     np.add.at(sx, (-1 - r)[r < 0], xv[r < 0])
     t = lay.sync_test
     z = float(np.sum(sx[t] * lay.sync_sign[t]) / math.sqrt(max(np.sum(sx[t] ** 2), 1e-12)))
-    ok, payload, _ = code.decode(acc.astype(np.float32))
+    ok, payload, _, _ = code.decode_list(acc.astype(np.float32), A.LIST_SIZE if z >= A.LIST_MIN_Z else 1)
     return z, (int(payload) if ok else None)

@@ -206,6 +206,27 @@ def test_speech_opus_32k():
     assert det.found and det.false_alarm < 1e-6, det
 
 
+def test_speech_opus_32k_10s_windows_need_the_list(monkeypatch):
+    """10 s windows of a hard speech clip through libopus 32 kbit/s: the Viterbi path fails its CRC
+    in both, the CRC-aided list finds the exact payload; with the list off (one path) it is lost."""
+    from synthmark.watermark import audio as audio_wm
+
+    x = speech_like(16.0, FS, seed=3)
+    y = sm.watermark_audio(x, FS, key=KEY, payload=PAYLOAD)
+    windows = [codec_roundtrip(y[int(s * FS): int(s * FS) + 10 * FS], FS, "libopus", 32_000)[:, 0]
+               for s in (1.5, 6.0)]
+    ranks = []
+    for z in windows:
+        det = sm.detect_audio(z, FS, key=KEY, search_speed=False)
+        assert_payload(det)
+        ranks.append(det.details["list_rank"])
+    assert max(ranks) > 0, ranks  # at least one needed a path after the Viterbi one
+    monkeypatch.setattr(audio_wm, "LIST_SIZE", 1)
+    without = [sm.detect_audio(z, FS, key=KEY, search_speed=False) for z in windows]
+    assert any(d.payload is None for d in without), without
+    assert all(d.details["list_rank"] in (None, 0) for d in without)
+
+
 def test_onsets_not_swamped_by_the_mark():
     """10 ms blocks just before an onset (the energy rises > 20 dB within 30 ms) are quiet, and the
     mark of a frame straddling the onset is scaled down (onset guard): the median local SNR there

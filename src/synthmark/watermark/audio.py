@@ -21,7 +21,11 @@ How it works (details in ``_audio_kernels``):
   convolutional codeword
   (K=15, soft Viterbi, from ``synthmark._core``) and of keyed sync bits (half of the slots); the
   pattern repeats with a period of 220 frames (7.04 s) so any window at least that long holds every
-  coded bit.
+  coded bit. When the Viterbi path fails its CRC and the sync test already points to a mark, the
+  decoder walks the next best paths (CRC-aided list Viterbi, up to LIST_SIZE) and takes the first
+  whose CRC checks: the CRC then corrects as well as detects (measured: speech through Opus 32 kbit/s,
+  exact payload from 10 s windows 44/60 -> 57/60). Every CRC check made enters the false-alarm
+  bound (2^-32 per check).
 * Detection searches the frame phase (coarse 8 ms, then refined by +/-4, 2, 1, 0.5 ms) and the position in the period
   with 40% of the sync bits (SEARCH set). The other 60% (TEST set) are never looked at during the
   search; at the chosen offset  z = sum(x_i s_i) / sqrt(sum x_i^2)  where s_i are the keyed signs.
@@ -73,6 +77,8 @@ STEP = 0.88  # STDM lattice step (natural-log energy units); sets the SNR (about
 ONSET_RISE = 10.0  # largest energy rise from a frame's first to second half that is marked at full strength
 KAPPA = 0.85  # about the share of a frame's gain change that the analysis window of that frame sees
 DEFAULT_THRESHOLD = 1e-6
+LIST_SIZE = 1024  # CRC-aided list decoding: paths tried (best first) when the Viterbi path fails its CRC
+LIST_MIN_Z = 3.0  # the list is walked only above this sync z (reached by 0.13% of unmarked windows)
 SPEED_STEP = 0.0025
 MAX_SPEED_DEV = 0.03
 SPEEDS = tuple(1.0 + SPEED_STEP * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8))
@@ -698,7 +704,9 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
 
     Returns Detection(found, payload, false_alarm, score, details) with details
     ``offset_seconds`` (where the first whole analysis frame of the pattern starts in the excerpt,
-    modulo the period), ``speed``, ``z`` and ``coverage`` (share of coded bits seen).
+    modulo the period), ``speed``, ``z``, ``coverage`` (share of coded bits seen) and ``list_rank``
+    (None without a payload; else the rank of the accepted path in the decoder's list, 0 = the
+    Viterbi path).
     """
     _check_key(key)
     if not isinstance(samples, np.ndarray) and type(samples).__name__ == "AudioFrame":
@@ -752,17 +760,20 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
     payload = None
     score = 0.0
     coverage = float(np.mean(cnt > 0))
-    n_decoded = 0
+    n_checks = 0  # CRC checks made (every listed path is one): the CRC false-pass union bound
+    list_rank = None
     for c in cands[:3]:  # the payload from the best-scoring hypotheses whose CRC checks
         if float(np.mean(c[5] > 0)) <= 0.5 or c[0] <= 0.0:
             continue
-        n_decoded += 1
-        crc_ok, value, sc = code.decode(c[4].astype(np.float32))
+        # walk the list only where the sync test already points to a mark: unmarked audio stays fast
+        max_list = LIST_SIZE if c[0] >= LIST_MIN_Z else 1
+        crc_ok, value, sc, rank = code.decode_list(c[4].astype(np.float32), max_list)
+        n_checks += rank + 1 if crc_ok else max_list
         if crc_ok:
             z, speed, phase, k, acc, cnt = c
-            payload, score = int(value), sc
+            payload, score, list_rank = int(value), sc, rank
             coverage = float(np.mean(cnt > 0))
-            fa_crc = min(1.0, 2.0 ** -32 * max(n_tried, n_decoded))
+            fa_crc = min(1.0, 2.0 ** -32 * max(n_tried, n_checks))
             fa = min(1.0, 2.0 * min(fa, fa_crc))
             break
     found = fa < threshold
@@ -770,4 +781,5 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
     start_frame = (-k) % lay.period_frames
     offset = (phase + start_frame * K.H) / FS_INT / speed
     return Detection(found=found, payload=payload if found else None, false_alarm=fa, score=float(score),
-                     details={"offset_seconds": offset, "speed": speed, "z": z, "coverage": coverage})
+                     details={"offset_seconds": offset, "speed": speed, "z": z, "coverage": coverage,
+                              "list_rank": list_rank})
