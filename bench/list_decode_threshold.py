@@ -52,6 +52,7 @@ def main() -> None:
     ap.add_argument("--noise-crcs", default="32,16,8", help="CRC widths for the false-pass check (64-bit payload)")
     ap.add_argument("--time-calls", type=int, default=100)
     ap.add_argument("--seed", type=int, default=20261123)
+    ap.add_argument("--bootstrap", type=int, default=1000, help="resamples for the gain's confidence interval")
     args = ap.parse_args()
     points = [float(x) for x in args.ebn0.split(",")]
     lists = [int(x) for x in args.lists.split(",")]
@@ -66,33 +67,46 @@ def main() -> None:
     print()
     print("| Eb/N0 (dB) | " + " | ".join("decode()" if L == 1 else f"L={L}" for L in cols) + " | wrong payload accepted (L=%d) |" % lmax)
     print("|---|" + "---|" * len(cols) + "---|")
-    rates: dict[int, list[float]] = {L: [] for L in cols}
-    for ebn0 in points:
+    # Per trial, the list rank at which the sent payload was accepted (lmax = never): success at L is rank < L,
+    # and rank 0 is exactly decode() succeeding (decode_list returns decode()'s path when its CRC checks).
+    never = lmax
+    ranks = np.full((len(points), args.trials), never, np.int64)
+    for pi, ebn0 in enumerate(points):
         sigma = np.sqrt(1.0 / (2.0 * rate * 10 ** (ebn0 / 10)))
-        ok = dict.fromkeys(cols, 0)
         wrong = 0
-        for _ in range(args.trials):
+        for ti in range(args.trials):
             payload = int(rng.integers(0, 2**64, dtype=np.uint64))
             soft = noisy(pc, rng, payload, sigma)
             d_ok, d_got, _ = pc.decode(soft)
             l_ok, l_got, _, rank = pc.decode_list(soft, lmax)
-            ok[1] += d_ok and d_got == payload
+            assert (d_ok and d_got == payload) == (l_ok and l_got == payload and rank == 0)
             if l_ok and l_got != payload:
                 wrong += 1
-            for L in lists:
-                ok[L] += l_ok and l_got == payload and rank < L
-        for L in cols:
-            rates[L].append(ok[L] / args.trials)
-        print(f"| {ebn0:+.2f} | " + " | ".join(f"{100.0 * ok[L] / args.trials:.1f}%" for L in cols) + f" | {wrong} |", flush=True)
+            elif l_ok:
+                ranks[pi, ti] = rank
+        print(f"| {ebn0:+.2f} | " + " | ".join(f"{100.0 * np.mean(ranks[pi] < L):.2f}%" for L in cols) + f" | {wrong} |", flush=True)
     print()
-    base = ebn0_at(points, rates[1], 0.9)
-    print("| decoder | Eb/N0 at 90 % success (dB) | gain over decode() (dB) |")
-    print("|---|---|---|")
-    for L in cols:
-        e = ebn0_at(points, rates[L], 0.9)
+
+    def e90_all(r: np.ndarray) -> list[float | None]:
+        return [ebn0_at(points, [float(np.mean(row < L)) for row in r], 0.9) for L in cols]
+
+    e90 = e90_all(ranks)
+    # Paired bootstrap over codewords (resampled within each Eb/N0 point, the same draw for every L).
+    brng = np.random.default_rng(args.seed + 1)
+    boot = []
+    for _ in range(args.bootstrap):
+        idx = brng.integers(0, args.trials, size=ranks.shape)
+        boot.append(e90_all(np.take_along_axis(ranks, idx, axis=1)))
+    print(f"| decoder | Eb/N0 at 90 % success (dB) | gain over decode() (dB) | gain, 95 % bootstrap interval ({args.bootstrap} resamples) |")
+    print("|---|---|---|---|")
+    for i, L in enumerate(cols):
+        e, base = e90[i], e90[0]
         gain = f"{base - e:.2f}" if (e is not None and base is not None) else "n/a"
-        print(f"| {'decode()' if L == 1 else f'decode_list L={L}'} | {'n/a' if e is None else f'{e:+.2f}'} | {gain} |")
+        gains = [b[0] - b[i] for b in boot if b[0] is not None and b[i] is not None]
+        ci = f"{np.percentile(gains, 2.5):.2f} .. {np.percentile(gains, 97.5):.2f}" if len(gains) == len(boot) and i else "n/a"
+        print(f"| {'decode()' if L == 1 else f'decode_list L={L}'} | {'n/a' if e is None else f'{e:+.2f}'} | {gain} | {ci} |")
     print()
+    base = e90[0]
 
     # Per-call time: pure noise (worst case: the whole list is walked) and codewords at the decode() 90 % point.
     e90 = base if base is not None else 1.0

@@ -5,6 +5,10 @@ with real codecs through PyAV, detected blind. Writes a markdown table and JSON 
 
     python bench/robustness_video.py                  # 1080p, 60 frames (2 s), one clip per photo
     python bench/robustness_video.py --clips 10 --size 1280x720 --only h264_crf28,crop10_h264_crf23
+    python bench/robustness_video.py --clips 10 --only h264_crf35,480p_h264_crf28 --strength 0.7 --lists 1,1024
+
+--lists: detect every attacked clip once per list size (synthmark.watermark.video.LIST_SIZE; 1 = plain
+decode(), no list walk), on the same attacked frames, back to back: a paired comparison of the decoders.
 """
 
 from __future__ import annotations
@@ -72,11 +76,17 @@ def main() -> int:
     parser.add_argument("--pre-crf", type=int, default=None,
                         help="encode the marked clip with x264 at this CRF (preset veryfast, as label_file does) "
                              "before the attack: the label_file -> second transcode chain")
+    parser.add_argument("--lists", default="",
+                        help="comma-separated list sizes (video.LIST_SIZE; 1 = decode() only): detect each attacked "
+                             "clip once per size, back to back (paired decoder comparison)")
     args = parser.parse_args()
-    if args.blur is not None:
-        from synthmark.watermark import video as video_wm
+    from synthmark.watermark import video as video_wm
 
+    if args.blur is not None:
         video_wm.PATTERN_BLUR = args.blur
+    lists = [int(v) for v in args.lists.split(",")] if args.lists else [None]
+    if any(v is not None and not 1 <= v <= 4096 for v in lists):
+        parser.error("--lists: sizes must be in 1..4096")
     width, height = map(int, args.size.split("x"))
     key = sm.Key.from_bytes(b"robustness-report-key-0123456789")
     results: dict[str, list[dict]] = {}
@@ -98,15 +108,24 @@ def main() -> int:
             if args.only and name not in args.only.split(","):
                 continue
             attacked = attack(marked if args.pre_crf is None else pre)
-            t = time.perf_counter()
-            det = sm.detect_frames(attacked, key=key)
-            elapsed = time.perf_counter() - t
-            results.setdefault(name, []).append({
-                "photo": photo, "found": det.found, "exact": det.payload == payload, "z": det.score,
-                "false_alarm": det.false_alarm, "detect_s": elapsed, "frames": len(attacked),
-            })
-            print(f"[{time.time() - started:6.0f}s] clip {clip_index} {photo:9s} {name:22s} found={det.found!s:5} "
-                  f"exact={det.payload == payload!s:5} z={det.score:6.1f}", flush=True)
+            for size in lists:
+                row = name if size is None else f"{name} [{'decode()' if size == 1 else f'L={size}'}]"
+                if size is not None:
+                    video_wm.LIST_SIZE = size
+                t = time.perf_counter()
+                det = sm.detect_frames(attacked, key=key)
+                elapsed = time.perf_counter() - t
+                d = det.details
+                results.setdefault(row, []).append({
+                    "photo": photo, "found": det.found, "exact": det.payload == payload, "z": det.score,
+                    "false_alarm": det.false_alarm, "detect_s": elapsed, "frames": len(attacked),
+                    "z_search": d.get("z_search"), "list_rank": d.get("list_rank"),
+                    "list_walks": d.get("list_walks"), "crc_checks": d.get("crc_checks"),
+                })
+                print(f"[{time.time() - started:6.0f}s] clip {clip_index} {photo:9s} {row:32s} found={det.found!s:5} "
+                      f"exact={det.payload == payload!s:5} z={det.score:6.1f} z_search={d.get('z_search', 0):5.1f} "
+                      f"rank={d.get('list_rank')} walks={d.get('list_walks')} checks={d.get('crc_checks')} "
+                      f"fa={det.false_alarm:.2g} {elapsed:.2f}s", flush=True)
         if not args.only:
             unmarked = sm.detect_frames(media.transcode(clip, crf=23), key=key)
             results.setdefault("unmarked_h264_crf23 (must not be found)", []).append({
@@ -119,18 +138,26 @@ def main() -> int:
         f"Command: `python bench/robustness_video.py --clips {args.clips} --frames {args.frames} --size {args.size}"
         + (f" --only {args.only}" if args.only else "") + (f" --strength {args.strength:g}" if args.strength != 1.0 else "")
         + (f" --blur {args.blur:g}" if args.blur is not None else "")
-        + (f" --pre-crf {args.pre_crf}" if args.pre_crf is not None else "") + "`",
+        + (f" --pre-crf {args.pre_crf}" if args.pre_crf is not None else "")
+        + (f" --lists {args.lists}" if args.lists else "") + "`",
         "",
-        "| condition | exact 64-bit payload | found | target (exact) | min z | median z |",
-        "|---|---|---|---|---|---|",
+        "| condition | exact 64-bit payload | found | target (exact) | min z | median z |"
+        + (" list walks | payloads from rank > 0 | max false alarm of an exact payload |" if args.lists else ""),
+        "|---|---|---|---|---|---|" + ("---|---|---|" if args.lists else ""),
     ]
     for name, rows in results.items():
         exact = np.mean([r["exact"] for r in rows])
         found = np.mean([r["found"] for r in rows])
         zs = [r["z"] for r in rows]
-        target = TARGETS.get(name)
-        lines.append(f"| {name} | {exact:.0%} ({sum(r['exact'] for r in rows)}/{len(rows)}) | {found:.0%} | "
-                     f"{'' if target is None else f'>= {target:.0%}'} | {min(zs):.1f} | {np.median(zs):.1f} |")
+        target = TARGETS.get(name.split(" [")[0])
+        line = (f"| {name} | {exact:.0%} ({sum(r['exact'] for r in rows)}/{len(rows)}) | {found:.0%} | "
+                f"{'' if target is None else f'>= {target:.0%}'} | {min(zs):.1f} | {np.median(zs):.1f} |")
+        if args.lists:
+            fas = [r["false_alarm"] for r in rows if r["exact"]]
+            line += (f" {sum(r.get('list_walks') or 0 for r in rows)} | "
+                     f"{sum(1 for r in rows if r['exact'] and (r.get('list_rank') or 0) > 0)} | "
+                     + (f"{max(fas):.2g} |" if fas else "n/a |"))
+        lines.append(line)
     lines += ["", "| clip | PSNR luma (dB) | SSIM luma |", "|---|---|---|"]
     lines += [f"| {q['photo']} | {q['psnr']:.2f} | {q['ssim']:.4f} |" for q in quality]
     Path(args.out + ".md").write_text("\n".join(lines) + "\n")
