@@ -33,8 +33,8 @@ LIST_SIZE paths; on BPSK/AWGN this moves the code's 90 % exact-payload point by 
 Unmarked content reaches that gate with probability ~1e-3 per mean, as it reaches any decode today, so it
 costs (almost) no list walks. Every CRC check counts: a wrong word passes one with probability ~2^-32, so
 the CRC part of ``false_alarm`` is 2^-32 x (all CRC checks made: one per decode(), rank + 1 or LIST_SIZE
-per list walk). ``details`` reports ``list_rank`` (the accepted path's rank in the walk, 0 = decode()'s
-own path, -1 = no CRC passed), ``list_walks`` and ``crc_checks``.
+per list walk). ``details`` reports ``list_rank`` (the accepted path's rank in the list, 0 = decode()'s
+own path, None without a payload, as detect_audio does), ``list_walks`` and ``crc_checks``.
 """
 
 from __future__ import annotations
@@ -500,7 +500,7 @@ def _finish(best: dict, layout: _Layout, force_decode: bool = False) -> dict:
         "decodes": decodes,
         "crc_checks": decodes,  # one CRC check per decode()
         "list_walks": 0,
-        "list_rank": 0 if crc_ok else -1,
+        "list_rank": 0 if crc_ok else None,
         "z_test": z_test,
         "z_search": float(best["z_search"]),
         "shift": best["shift"],
@@ -590,7 +590,7 @@ def _detect_mean(mean: np.ndarray, k: int, f_frame: float, scales: list, layout:
             best = outcome if outcome["z_search"] > best["z_search"] else best
     if best["z_search"] == -np.inf:
         return {"z_test": 0.0, "z_search": 0.0, "crc_ok": False, "payload": None, "scale": None,
-                "list_rank": -1, **dict.fromkeys(_COUNTS, 0)}
+                "list_rank": None, **dict.fromkeys(_COUNTS, 0)}
     result = _finish(best, layout)
     if not result["crc_ok"] and best["z_search"] > PROMISING_SEARCH_Z:
         # Refine the scale (a 0.2% error shifts the far edge of a 1080p frame by a block), then the
@@ -619,7 +619,7 @@ def _detect_mean(mean: np.ndarray, k: int, f_frame: float, scales: list, layout:
             for name in _COUNTS:
                 result[name] += weighted[name]
             if weighted["crc_ok"]:
-                result.update(crc_ok=True, payload=weighted["payload"], reweighted=True)
+                result.update(crc_ok=True, payload=weighted["payload"], reweighted=True, list_rank=0)
     if not result["crc_ok"]:
         # Last resort, the CRC-aided list: the final alignment's chips, then the re-weighted ones (whose
         # z_test is biased upwards, the weights saw the test chips: there it only gates the walk).
