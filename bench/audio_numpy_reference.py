@@ -74,7 +74,8 @@ def embed(x, fs, key, payload):
     target = off + A.STEP * np.floor((p - off) / A.STEP + 0.5)
     mark = np.zeros_like(xs)
 
-    cost = _tiles(_energies(X)[0].mean(0), lay, pg)
+    band_cost = _energies(X)[0].mean(0)  # (F, 25): band energy, mean over channels
+    cost = _tiles(band_cost, lay, pg)
 
     def add(e, Y):
         en, fl = _energies(Y)
@@ -86,10 +87,12 @@ def embed(x, fs, key, payload):
         d = np.clip(lay.usign[pg].reshape(G, A.PP, A.NP) * lam[..., None] * a, -K.DMAX, K.DMAX)
         delta = np.zeros((G, A.GF * K.N_BANDS))
         np.put_along_axis(delta, lay.tile_of[pg], d.reshape(G, -1), axis=1)
-        g = np.exp(0.5 * delta.reshape(F, K.N_BANDS)) - 1.0
-        fr = sliding_window_view(xs, K.N, axis=-1)[:, ::K.H][:, :F] * A._WINDOW  # onset guard
+        fr = sliding_window_view(xs, K.N, axis=-1)[:, ::K.H][:, :F] * A._WINDOW
         e1 = (fr[..., : K.H] ** 2).sum((0, 2))
         e2 = (fr[..., K.H:] ** 2).sum((0, 2))
+        _level_control(delta, band_cost.reshape(G, -1), (e1 + e2).reshape(G, A.GF).sum(1) / len(xs))
+        g = np.exp(0.5 * delta.reshape(F, K.N_BANDS)) - 1.0
+        # onset guard
         on = e2 > A.ONSET_RISE * e1
         g[on] *= np.sqrt(A.ONSET_RISE * e1[on] / e2[on])[:, None]
         a = np.repeat(g, K.BAND_W, axis=1)
@@ -105,6 +108,22 @@ def embed(x, fs, key, payload):
     n = xc.shape[1]
     m_fs = np.pad(m_fs, ((0, 0), (0, max(0, n - m_fs.shape[1]))))[:, :n]
     return (xc + m_fs).T.reshape(x.shape).astype(np.float32)
+
+
+def _level_control(delta, cost, s_group):
+    """Scale each group's tile log-changes (in place, group after group) so that the mark's energy
+    over about the last second stays A.LEVEL_BUDGET_DB below the signal's."""
+    budget = 10.0 ** (-A.LEVEL_BUDGET_DB / 10.0)
+    s_run = m_run = 0.0
+    for g in range(len(delta)):
+        m = float((cost[g] * (np.exp(0.5 * delta[g]) - 1.0) ** 2).sum()) * 2.0 / K.N
+        s_run = A.LEVEL_DECAY * s_run + s_group[g]
+        m_prev = A.LEVEL_DECAY * m_run
+        room = budget * s_run - m_prev
+        if m > room and m > 0.0:
+            delta[g] *= math.sqrt(max(room, 0.0) / m)
+            m = float((cost[g] * (np.exp(0.5 * delta[g]) - 1.0) ** 2).sum()) * 2.0 / K.N
+        m_run = m_prev + m
 
 
 def _soft(p, d):

@@ -233,13 +233,17 @@ NB = N_BANDS * BAND_W  # band bins BIN_LO .. BIN_LO + NB
 
 
 @njit(cache=True, nogil=True)
-def group_gains(xb, pg0, gf, np_tiles, tile_of, usign, dither, role, bits, sync_bits, step, kappa, gains):
+def group_gains(xb, pg0, gf, np_tiles, tile_of, usign, dither, role, bits, sync_bits, step, kappa, e_frame, budget,
+                decay, level, gains):
     """Tile gains of the mark for consecutive groups.
 
     xb: (C, F, NB) complex band bins (BIN_LO ..) of the windowed frames of F // gf whole groups, the
     first of which has period group index pg0 (the next ones pg0 + 1, ... modulo PG).
     gains: (F, N_BANDS) output; the mark of frame f, channel c is IFFT(xb[c, f] * gains[f, band]).
-    Each group is computed from its own frames only (the same whatever the batching)."""
+    e_frame: (F,) windowed time-domain energy of each frame (summed over channels). level: (2,) running
+    (signal, mark) energies of the level control, updated group after group (decay per group), which
+    scales a group's changes down where the mark would exceed `budget` times the signal energy.
+    Each group is computed from its own frames and the level state (the same whatever the batching)."""
     C = xb.shape[0]
     F = xb.shape[1]
     PG = tile_of.shape[0]
@@ -313,6 +317,30 @@ def group_gains(xb, pg0, gf, np_tiles, tile_of, usign, dither, role, bits, sync_
                 if cost[ti] > 0.0:
                     d = usign[pg, q] * lam * lin[ti] / ((lin[ti] + flo[ti // N_BANDS]) * cost[ti])
                 delta[ti] = min(DMAX, max(-DMAX, d))
+        if budget > 0.0:
+            # level control: the mark's energy over the recent groups stays at most `budget` times the
+            # signal's (both as windowed time-domain energies, mean over channels; 2/N: rfft bins)
+            s_g = 0.0
+            for fl in range(gf):
+                s_g += e_frame[gi * gf + fl] / C
+            m_g = 0.0
+            for i in range(ntile):
+                g = np.exp(0.5 * delta[i]) - 1.0
+                m_g += cost[i] * g * g
+            m_g *= 2.0 / N
+            s_run = decay * level[0] + s_g
+            m_prev = decay * level[1]
+            room = budget * s_run - m_prev
+            if m_g > room and m_g > 0.0:
+                a = np.sqrt(max(room, 0.0) / m_g)
+                m_g = 0.0
+                for i in range(ntile):
+                    delta[i] *= a
+                    g = np.exp(0.5 * delta[i]) - 1.0
+                    m_g += cost[i] * g * g
+                m_g *= 2.0 / N
+            level[0] = s_run
+            level[1] = m_prev + m_g
         for fl in range(gf):
             for b in range(N_BANDS):
                 gains[gi * gf + fl, b] = np.exp(0.5 * delta[fl * N_BANDS + b]) - 1.0
