@@ -100,3 +100,47 @@ def test_decode_list_bad_arguments():
         with pytest.raises(InvalidTypeError, match="max_list"):
             pc.decode_list(good, max_list)
     assert pc.decode_list(good, np.int64(4096))[0]
+
+
+def _near_tie(pc, rng):
+    """Soft values where the transmitted codeword (CRC ok) beats the one with info bit i flipped (CRC
+    fails) by about one float32 ulp of a single value, far below decode()'s float metric rounding (the
+    list's forward pass is in double: it ranks them right). Returns (payload, soft)."""
+    K, n, gens = pc.constraint_length, pc.rate_inverse, pc.generators
+    info_bits = pc.payload_bits + pc.crc_bits
+    payload = int(rng.integers(0, 2**pc.payload_bits))
+    sign = (2.0 * pc.encode(payload) - 1.0).astype(np.float32)
+    i = int(rng.integers(0, info_bits))
+    # coded positions the flip changes: step i + d, output j where tap d of generator j is set
+    diff = np.array([(i + d) * n + j for d in range(K) for j in range(n) if gens[j] >> d & 1])
+    v = (rng.uniform(0.5, 1.5, len(diff)) * np.where(np.arange(len(diff)) % 2, -1, 1)).astype(np.float32)
+    last = np.float32(-np.sum(v[:-1], dtype=np.float64))
+    while np.sum(v[:-1], dtype=np.float64) + float(last) <= 0.0:
+        last = np.nextafter(last, np.float32(np.inf))
+    v[-1] = last
+    soft = sign * np.float32(3.0)
+    soft[diff] = sign[diff] * v
+    return payload, soft
+
+
+def test_rank_counts_crc_checks_when_decode_and_list_disagree_on_a_near_tie():
+    """decode() (float metrics) and the list's forward pass (double) can pick different paths when two
+    paths' metrics agree to float rounding. Where decode()'s path fails the CRC and the list's first path
+    passes, two CRC checks were made: rank must say so (rank + 1 = checks made, 0 only when decode()
+    itself passed), since the detectors' false-alarm bound counts rank + 1."""
+    pc = _core.PayloadCode(16, 16, 7, 2)
+    rng = np.random.default_rng(1)
+    seen = 0
+    for _ in range(400):
+        payload, soft = _near_tie(pc, rng)
+        ok = pc.decode(soft)[0]
+        l_ok, l_got, _, rank = pc.decode_list(soft, 8)
+        assert l_ok and l_got == payload
+        if ok:
+            assert rank == 0
+        else:
+            seen += 1
+            assert rank >= 1, (payload, rank)
+        if seen == 3:
+            break
+    assert seen == 3

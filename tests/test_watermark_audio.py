@@ -220,8 +220,9 @@ def test_speech_opus_32k():
 
 
 def test_speech_opus_32k_10s_windows_need_the_list(monkeypatch):
-    """10 s windows of a hard speech clip through libopus 32 kbit/s: the Viterbi path fails its CRC
-    in both, the CRC-aided list finds the exact payload; with the list off (one path) it is lost."""
+    """10 s windows of a hard speech clip through libopus 32 kbit/s: both give the exact payload; in
+    one (from 6 s) the Viterbi path fails its CRC and the CRC-aided list finds it (rank 10 when
+    written); with the list off (one path) that payload is lost."""
     from synthmark.watermark import audio as audio_wm
 
     x = speech_like(16.0, FS, seed=3)

@@ -193,11 +193,12 @@ void register_coding(py::module_& m) {
             py::arg("soft").noconvert(), py::arg("max_list"),
             "CRC-aided list Viterbi decode: decode(); if its CRC fails, walk the code's paths in decreasing "
             "correlation order (tree-trellis list Viterbi, exact order) and take the first whose CRC checks, "
-            "examining at most max_list paths (1 <= max_list <= 4096; 1 is exactly decode()). Returns "
-            "(crc_ok, payload, score, rank): rank = 0-based position of the accepted path in the list (0 = "
-            "decode()'s path, so rank + 1 paths were examined), -1 if none of the max_list paths passed (then "
-            "payload and score are decode()'s). Pure noise passes the CRC about max_list times as often as "
-            "with decode() (about max_list * 2**-crc_bits).");
+            "making at most max_list CRC checks in all (1 <= max_list <= 4096; 1 is exactly decode(); "
+            "decode()'s path is not checked twice). Returns (crc_ok, payload, score, rank): rank = CRC checks "
+            "made before the accepted path (0 = decode()'s path passed, so rank + 1 checks in all), -1 if "
+            "none passed (then max_list checks were made, fewer only for codes with fewer paths, and payload "
+            "and score are decode()'s). Pure noise passes the CRC at most max_list times as often as with "
+            "decode() (about max_list * 2**-crc_bits).");
 }
 
 }  // namespace synthmark::bind

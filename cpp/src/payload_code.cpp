@@ -1,5 +1,6 @@
 #include "synthmark/payload_code.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -65,22 +66,33 @@ PayloadCode::ListDecoded PayloadCode::decode_list(const float* soft, std::size_t
     if (max_list < 1 || max_list > ConvCode::kMaxList)
         throw InvalidInput("max_list must be in [1, " + std::to_string(ConvCode::kMaxList) + "], got " +
                            std::to_string(max_list));
-    const Decoded d = decode(soft);
-    ListDecoded out{d.crc_ok, d.payload, d.correlation, d.crc_ok ? 0L : -1L, 1};
-    if (d.crc_ok || max_list == 1) return out;
-    std::uint8_t info[96];
-    const auto accept = [this](const std::uint8_t* bits) {
+    std::uint8_t first[96];
+    const ConvCode::Result r0 = code_.decode(soft, info_bits(), first);
+    ListDecoded out{false, 0, r0.correlation, -1, 1};
+    split(first, &out.payload, &out.crc_ok);
+    if (out.crc_ok) out.rank = 0;
+    if (out.crc_ok || max_list == 1) return out;
+    // The list's paths, best first, are checked one CRC check each, skipping decode()'s path (already
+    // checked): the list's first path is decode()'s except where two paths' metrics agree to float
+    // rounding (decode() ranks in float, the list in double), and then it is a check of its own. So
+    // `checks` is every distinct CRC check made, decode()'s included, and never exceeds max_list.
+    std::size_t checks = 1;
+    const std::size_t n = info_bits();
+    const auto accept = [&](const std::uint8_t* bits) {
+        if (std::equal(bits, bits + n, first) || checks >= max_list) return false;  // no new check
+        ++checks;
         std::uint64_t v;
         bool ok;
         split(bits, &v, &ok);
         return ok;
     };
-    const ConvCode::ListResult r = code_.decode_list(soft, info_bits(), max_list, accept, info);
-    out.examined = r.examined;
+    std::uint8_t info[96];
+    const ConvCode::ListResult r = code_.decode_list(soft, n, max_list, accept, info);
+    out.examined = checks;
     if (r.accepted) {
         split(info, &out.payload, &out.crc_ok);
         out.correlation = r.correlation;
-        out.rank = long(r.rank);
+        out.rank = long(checks) - 1;
     }
     return out;
 }

@@ -6,21 +6,14 @@
 #include <vector>
 
 #include "check.hpp"
+#include "gauss.hpp"
 #include "synthmark/conv_code.hpp"
 #include "synthmark/errors.hpp"
 #include "synthmark/payload_code.hpp"
 
 using namespace synthmark;
 
-namespace {
-// Deterministic Gaussian (Box-Muller on mt19937_64) so the test is the same on every platform.
-struct Gauss {
-    std::mt19937_64 rng;
-    explicit Gauss(std::uint64_t seed) : rng(seed) {}
-    double uniform() { return (double(rng() >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
-    double operator()() { return std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform()); }
-};
-}  // namespace
+using testing::Gauss;
 
 TEST_CASE("conv code: every table entry has its published free distance") {
     for (const auto& e : ConvCode::supported_codes()) {

@@ -10,19 +10,16 @@
 #include <vector>
 
 #include "check.hpp"
+#include "gauss.hpp"
 #include "synthmark/conv_code.hpp"
 #include "synthmark/errors.hpp"
 #include "synthmark/payload_code.hpp"
 
 using namespace synthmark;
 
+using testing::Gauss;
+
 namespace {
-struct Gauss {
-    std::mt19937_64 rng;
-    explicit Gauss(std::uint64_t seed) : rng(seed) {}
-    double uniform() { return (double(rng() >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
-    double operator()() { return std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform()); }
-};
 
 // Correlation metric sum_i s_i (2 c_i - 1) of the codeword of `bits`, in double, in index order.
 double metric_of(const ConvCode& c, const std::vector<std::uint8_t>& bits, const std::vector<float>& soft) {

@@ -39,14 +39,16 @@ public:
 
     // CRC-aided list decoding: decode(); if its CRC fails and max_list > 1, walk the convolutional code's
     // paths in decreasing correlation order (ConvCode::decode_list) and return the first whose CRC checks.
-    // max_list in [1, ConvCode::kMaxList]; max_list = 1 is exactly decode(). A list of L paths lets pure
-    // noise pass the CRC about L times as often as decode() (about L * 2^-crc_bits). Thread-safe.
+    // max_list in [1, ConvCode::kMaxList]; max_list = 1 is exactly decode(). At most max_list CRC checks in
+    // all (decode()'s path is checked once, not again when the list reaches it), so pure noise passes the
+    // CRC at most max_list times as often as with decode() (about max_list * 2^-crc_bits). Thread-safe.
     struct ListDecoded {
         bool crc_ok;
         std::uint64_t payload;  // the accepted path's; decode()'s when no path passed
         float correlation;      // of that path, see ConvCode::Result
-        long rank;              // 0-based rank of the accepted path (0 = decode()'s path), -1 if none passed
-        std::size_t examined;   // paths whose CRC was checked (decode()'s path counts once more when listed)
+        long rank;              // CRC checks made before the accepted path (0 = decode()'s path passed), so
+                                // rank + 1 checks in all; -1 if none passed
+        std::size_t examined;   // distinct CRC checks made, decode()'s included (<= max_list)
     };
     ListDecoded decode_list(const float* soft, std::size_t max_list) const;
 
