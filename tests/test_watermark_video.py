@@ -224,6 +224,7 @@ def test_frames_reweighted_when_the_mean_fails():
     frames = [sm.VideoWatermarker(KEY, PAYLOAD).embed(base.copy())] + [base] * 3
     det = sm.detect_frames(frames, key=KEY)
     assert det.found and det.payload == PAYLOAD and det.details.get("reweighted"), det
+    assert det.details["list_rank"] == 0 and det.details["list_walks"] == 0  # the re-weighted decode()'s own path
     assert det.false_alarm < 1e-8
     assert not sm.detect_frames(frames, key=OTHER_KEY).found
 

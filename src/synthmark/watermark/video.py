@@ -619,7 +619,7 @@ def _detect_mean(mean: np.ndarray, k: int, f_frame: float, scales: list, layout:
             for name in _COUNTS:
                 result[name] += weighted[name]
             if weighted["crc_ok"]:
-                result.update(crc_ok=True, payload=weighted["payload"], reweighted=True)
+                result.update(crc_ok=True, payload=weighted["payload"], reweighted=True, list_rank=0)
     if not result["crc_ok"]:
         # Last resort, the CRC-aided list: the final alignment's chips, then the re-weighted ones (whose
         # z_test is biased upwards, the weights saw the test chips: there it only gates the walk).
