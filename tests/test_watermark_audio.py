@@ -69,6 +69,13 @@ def test_clean_roundtrip(speech, music):
     assert_payload(sm.detect_audio(music[1], FS, key=KEY))
 
 
+def test_no_payload_no_list_rank_below_a_tiny_threshold(speech):
+    """A CRC that passes but a false_alarm above the caller's threshold gives no payload, and then no
+    list_rank either (the docstring: None without a payload)."""
+    det = sm.detect_audio(speech[1], FS, key=KEY, search_speed=False, threshold=1e-300)
+    assert not det.found and det.payload is None and det.details["list_rank"] is None, det
+
+
 def test_wrong_key_and_unmarked_not_found(speech, music):
     for arr in (speech[1], music[1], speech[0], music[0]):
         det = sm.detect_audio(arr, FS, key=OTHER, search_speed=False)

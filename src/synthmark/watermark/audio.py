@@ -801,4 +801,4 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
     offset = (phase + start_frame * K.H) / FS_INT / speed
     return Detection(found=found, payload=payload if found else None, false_alarm=fa, score=float(score),
                      details={"offset_seconds": offset, "speed": speed, "z": z, "coverage": coverage,
-                              "list_rank": list_rank})
+                              "list_rank": list_rank if found else None})
