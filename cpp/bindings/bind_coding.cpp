@@ -47,9 +47,11 @@ long long int_arg(const py::handle& obj, long long lo, long long hi, const char*
     int overflow = 0;
     const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
     if (overflow == 0 && x == -1 && PyErr_Occurred()) throw py::error_already_set();
-    if (overflow != 0 || x < lo || x > hi)
+    if (overflow != 0 || x < lo || x > hi)  // the value itself only when it fits (str() of a huge int raises)
         throw ArgumentError(std::string(name) + ": must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                            "], got " + py::str(v).cast<std::string>());
+                            "], got " + (overflow != 0 ? std::string(overflow > 0 ? "a larger" : "a smaller") +
+                                                             " value than a 64-bit int holds"
+                                                       : std::to_string(x)));
     return x;
 }
 
