@@ -124,3 +124,41 @@ def test_embed_threads_scale(benchmark, threads):
 
     benchmark(run)
     assert sm.detect_frames([planes[3]], key=KEY).payload == PAYLOAD
+
+
+@pytest.mark.parametrize("list_size", [1, 1024])
+def test_detect_unmarked_clip_list_gate(benchmark, monkeypatch, list_size):
+    """Unmarked 720p clip (24 frames, x264 CRF 23) detected with decode() only (LIST_SIZE = 1) and with the
+    CRC-aided list (1024): the list is walked only past the held-out gate, so unmarked video pays nothing
+    (compare the two rows of this group; both assert no list walk)."""
+    from synthmark.watermark import video as video_wm
+
+    benchmark.group = "detect-unmarked-720p-list"
+    monkeypatch.setattr(video_wm, "LIST_SIZE", list_size)
+    frames = media.transcode(media.pan_zoom_clip("coffee", 1280, 720, 24, seed=3), crf=23)
+
+    def detect_clip():
+        detector = sm.VideoDetector(KEY)
+        for frame in frames:
+            detector.add(frame)
+        return detector.result()
+
+    det = benchmark.pedantic(detect_clip, rounds=5, iterations=1, warmup_rounds=1)
+    assert not det.found and det.details["list_walks"] == 0
+
+
+@pytest.mark.parametrize("list_size", [1, 1024])
+def test_detect_noisy_still_list_walk(benchmark, monkeypatch, list_size):
+    """A marked 640x360 still under noise sigma 22 where decode() fails the CRC and the list gives the
+    payload at rank 1 (tests/test_watermark_video.py): the price of a walk on top of a whole detection."""
+    from synthmark.watermark import video as video_wm
+
+    benchmark.group = "detect-noisy-still-list"
+    monkeypatch.setattr(video_wm, "LIST_SIZE", list_size)
+    key, payload = sm.Key.from_bytes(bytes(range(32))), 0x1234_5678_9ABC_DEF0  # the test's key and payload
+    base = media.pan_zoom_clip("coffee", 640, 360, 1)[0]
+    marked = sm.VideoWatermarker(key, payload).embed(base.copy())
+    noisy = np.clip(np.round(marked + np.random.default_rng(3).normal(0, 22, marked.shape)), 0, 255).astype(np.uint8)
+    det = benchmark(sm.detect_frames, noisy, key=key)
+    assert det.found and det.payload == (None if list_size == 1 else payload)
+    assert det.details["list_walks"] == (0 if list_size == 1 else 1)

@@ -107,7 +107,7 @@ def test_wrong_key_and_unmarked_find_nothing(clip_720p, marked_720p):
         det = sm.detect_frames(frames, key=key)
         assert not det.found and det.payload is None
         assert det.false_alarm > 1e-4
-        assert det.details["list_walks"] == 0 and det.details["list_rank"] == -1  # no list walk: as fast as before
+        assert det.details["list_walks"] == 0 and det.details["list_rank"] is None  # no list walk: as fast as before
 
 
 def test_negative_set_false_alarms_and_calibration():
@@ -224,7 +224,7 @@ def test_frames_reweighted_when_the_mean_fails():
     frames = [sm.VideoWatermarker(KEY, PAYLOAD).embed(base.copy())] + [base] * 3
     det = sm.detect_frames(frames, key=KEY)
     assert det.found and det.payload == PAYLOAD and det.details.get("reweighted"), det
-    assert det.details["list_rank"] == 0 and det.details["list_walks"] == 0  # the re-weighted decode()'s own path
+    assert det.details["list_rank"] == 0 and det.details["list_walks"] == 0  # decode() of the re-weighted chips
     assert det.false_alarm < 1e-8
     assert not sm.detect_frames(frames, key=OTHER_KEY).found
 
@@ -269,7 +269,7 @@ def test_list_decoding_reads_what_viterbi_misses(monkeypatch, photo, sigma, seed
         m.setattr(video_wm, "LIST_SIZE", 1)  # decode() only: what the detector did before
         plain = sm.detect_frames(noisy, key=KEY)
     assert plain.found and plain.payload is None, plain
-    assert plain.details["list_walks"] == 0 and plain.details["list_rank"] == -1
+    assert plain.details["list_walks"] == 0 and plain.details["list_rank"] is None
 
     det = sm.detect_frames(noisy, key=KEY)
     assert det.found and det.payload == PAYLOAD, det
