@@ -32,8 +32,8 @@ decreasing-correlation order and takes the first whose CRC-32 checks (``PayloadC
 LIST_SIZE paths; on BPSK/AWGN this moves the code's 90 % exact-payload point by 0.84 dB at L = 1024).
 Unmarked content reaches that gate with probability ~1e-3 per mean, as it reaches any decode today, so it
 costs (almost) no list walks. Every CRC check counts: a wrong word passes one with probability ~2^-32, so
-the CRC part of ``false_alarm`` is 2^-32 x (all CRC checks made: one per decode(), rank + 1 or LIST_SIZE
-per list walk). The same count bounds the chance that a marked clip gets a wrong payload: at most
+the CRC part of ``false_alarm`` is 2^-32 x (all CRC checks made: one per decode(), rank or LIST_SIZE - 1
+more per list walk). The same count bounds the chance that a marked clip gets a wrong payload: at most
 2^-32 x crc_checks (~2.4e-7 for one fruitless walk). ``details`` reports ``list_rank`` (the accepted
 path's rank in the list, 0 = decode()'s own path, None without a payload, as detect_audio does),
 ``list_walks`` and ``crc_checks``. LIST_SIZE = 1024 because two walks of 4096 paths would put a
@@ -520,12 +520,13 @@ def _walk_list(outcome: dict, max_list: int) -> tuple[bool, int, int, int] | Non
     """CRC-aided list walk over the soft values of an outcome whose decode() failed its CRC, when its
     held-out z passes LIST_MIN_Z: (crc_ok, payload, rank, CRC checks made), or None (not walked).
 
-    decode_list repeats decode() (~0.5 ms) before the walk: that path's CRC check is counted once more,
-    so the count (rank + 1, or max_list when no path passed) is an upper bound for the union bound."""
+    decode_list repeats decode() (~0.5 ms) on the same soft values before the walk and counts that path's
+    check in its rank (rank + 1 checks in all, max_list when none passed); the caller already counted
+    it, so the walk adds rank, or max_list - 1, new CRC checks (distinct paths: never the same word twice)."""
     if "soft" not in outcome or max_list <= 1 or outcome["z_test"] < LIST_MIN_Z:
         return None
     crc_ok, payload, _, rank = _PAYLOAD_CODE.decode_list(outcome["soft"], max_list)
-    return bool(crc_ok), int(payload), int(rank), (rank + 1 if crc_ok else max_list)
+    return bool(crc_ok), int(payload), int(rank), (rank if crc_ok else max_list - 1)
 
 
 def _chips_at(white: np.ndarray, best: dict) -> np.ndarray:
