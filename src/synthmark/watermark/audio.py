@@ -98,7 +98,8 @@ ONSET_RISE = 10.0  # largest energy rise from a frame's first to second half tha
 KAPPA = 0.85  # about the share of a frame's gain change that the analysis window of that frame sees
 DEFAULT_THRESHOLD = 1e-6
 LIST_SIZE = 1024  # CRC-aided list decoding: paths tried (best first) when the Viterbi path fails its CRC
-LIST_MIN_Z = 3.0  # the list is walked only above this sync z (reached by 0.13% of unmarked windows)
+LIST_MIN_Z = 3.0  # the list is walked only above this sync z (reached by 0.13% of unmarked hypotheses; with
+# search_speed, up to 3 of the ~17 speed hypotheses are decoded: at most ~2% of unmarked windows walk)
 SPEED_STEP = 0.0025
 MAX_SPEED_DEV = 0.03
 SPEEDS = tuple(1.0 + SPEED_STEP * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8))
