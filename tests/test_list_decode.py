@@ -93,7 +93,7 @@ def test_decode_list_bad_arguments():
     bad[5] = np.nan
     with pytest.raises(InvalidArgumentError, match="NaN"):
         pc.decode_list(bad, 8)
-    for max_list in (0, -1, 4097, 2**70):
+    for max_list in (0, -1, 4097, 2**70, 10**5000, -(10**5000)):  # 10**5000: too long for str(int)
         with pytest.raises(InvalidArgumentError, match="max_list"):
             pc.decode_list(good, max_list)
     for max_list in (True, 2.0, "8", None):

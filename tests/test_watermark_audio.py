@@ -69,6 +69,13 @@ def test_clean_roundtrip(speech, music):
     assert_payload(sm.detect_audio(music[1], FS, key=KEY))
 
 
+def test_no_payload_no_list_rank_below_a_tiny_threshold(speech):
+    """A CRC that passes but a false_alarm above the caller's threshold gives no payload, and then no
+    list_rank either (the docstring: None without a payload)."""
+    det = sm.detect_audio(speech[1], FS, key=KEY, search_speed=False, threshold=1e-300)
+    assert not det.found and det.payload is None and det.details["list_rank"] is None, det
+
+
 def test_wrong_key_and_unmarked_not_found(speech, music):
     for arr in (speech[1], music[1], speech[0], music[0]):
         det = sm.detect_audio(arr, FS, key=OTHER, search_speed=False)
@@ -141,6 +148,32 @@ def test_streaming_equals_one_shot(dtype, channels, fs):
     got = np.concatenate(outs, axis=0)
     assert got.dtype == ref.dtype and got.shape == ref.shape
     assert np.array_equal(got, ref)
+
+
+def test_streaming_equals_one_shot_while_the_level_control_binds():
+    """The level control's state runs group after group: chunked output (odd chunk sizes) equals
+    one-shot bit for bit on int16 stereo at 44.1 kHz through digital silence, then a loud clipped
+    peaky voice (the built-in sample) where the control scales the mark down."""
+    from synthmark import samples
+    from synthmark.watermark import audio as audio_wm
+
+    fs = 44100
+    x = np.clip(samples.speech_like(4.0, fs, 2).T * 3.0, -1.0, 1.0)
+    x[: fs] = 0.0
+    x = np.round(x * 32767).astype(np.int16)
+    ref = sm.watermark_audio(x, fs, key=KEY, payload=PAYLOAD)
+    wm = sm.AudioWatermarker(KEY, PAYLOAD, fs, 2)
+    rng = np.random.default_rng(5)
+    outs, i = [], 0
+    while i < len(x):
+        n = int(rng.choice([1, 3, 127, 441, 1001, 4095, 9999]))
+        outs.append(wm.process(x[i:i + n]))
+        i += n
+    outs.append(wm.flush())
+    assert np.array_equal(np.concatenate(outs), ref)
+    s_run, m_run = wm._engine.level
+    assert m_run > 0.9 * s_run * 10.0 ** (-audio_wm.LEVEL_BUDGET_DB / 10.0)  # the budget was reached
+    assert np.all(ref[: fs - fs // 5] == 0)
 
 
 @pytest.mark.parametrize("fs", [8000, 16000, 22050, 24000, 32000, 44100, 48000])

@@ -21,13 +21,19 @@ namespace {
 
 py::bytes digest_bytes(const Digest256& d) { return py::bytes(reinterpret_cast<const char*>(d.data()), d.size()); }
 
-// An int (or anything with __index__, e.g. numpy integers) in [0, 2**bits).
-std::uint64_t payload_arg(const py::handle& obj, int bits, const char* name) {
+// obj as a Python int: an int or anything with __index__ (e.g. numpy integers), never a bool.
+py::int_ index_arg(const py::handle& obj, const char* name) {
     if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr()))
         throw ArgumentTypeError(std::string(name) + ": expected an int, got " +
-                             py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>());
+                                py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>());
     py::int_ v = py::reinterpret_steal<py::int_>(PyNumber_Index(obj.ptr()));
     if (!v) throw py::error_already_set();
+    return v;
+}
+
+// An int in [0, 2**bits).
+std::uint64_t payload_arg(const py::handle& obj, int bits, const char* name) {
+    const py::int_ v = index_arg(obj, name);
     const std::string range = std::string(name) + ": must be in [0, 2**" + std::to_string(bits) + ")";
     if (v < py::int_(0)) throw ArgumentError(range);
     const auto nbits = v.attr("bit_length")().cast<int>();
@@ -35,19 +41,17 @@ std::uint64_t payload_arg(const py::handle& obj, int bits, const char* name) {
     return PyLong_AsUnsignedLongLong(v.ptr());
 }
 
-// An int (not a bool; anything with __index__) in [lo, hi].
+// An int in [lo, hi].
 long long int_arg(const py::handle& obj, long long lo, long long hi, const char* name) {
-    if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr()))
-        throw ArgumentTypeError(std::string(name) + ": expected an int, got " +
-                                py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>());
-    py::int_ v = py::reinterpret_steal<py::int_>(PyNumber_Index(obj.ptr()));
-    if (!v) throw py::error_already_set();
+    const py::int_ v = index_arg(obj, name);
     int overflow = 0;
     const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
     if (overflow == 0 && x == -1 && PyErr_Occurred()) throw py::error_already_set();
-    if (overflow != 0 || x < lo || x > hi)
+    if (overflow != 0 || x < lo || x > hi)  // the value itself only when it fits (str() of a huge int raises)
         throw ArgumentError(std::string(name) + ": must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                            "], got " + py::str(v).cast<std::string>());
+                            "], got " + (overflow != 0 ? std::string(overflow > 0 ? "a larger" : "a smaller") +
+                                                             " value than a 64-bit int holds"
+                                                       : std::to_string(x)));
     return x;
 }
 

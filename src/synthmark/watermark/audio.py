@@ -13,9 +13,11 @@ How it works (details in ``_audio_kernels``):
   spread of 1.6-1.7 (speech, music) against a mark rms of 0.25, and ISS can cancel at most ~15% of it
   within that distortion. The projection change is split over its tiles at least added energy (quiet
   tiles move more, loud ones less), so the lattice step is large (robust to noise and codecs) at
-  SNR >= 35 dB. A level control then holds the mark's energy over about the last second at a fixed
-  ratio below the signal's (the lattice step is set for it): where a projection's move would exceed
-  that budget it moves only part of the way to its lattice point (distortion compensation), so the
+  SNR >= 35 dB. A level control then holds the mark's energy over about the last second at least
+  LEVEL_BUDGET_DB below the signal's (the lattice step is set for it): where a group's (64 ms) moves would
+  exceed that budget, all of them move only part of the way to their lattice points (distortion
+  compensation; a scaled move's energy is not exactly a^2 of it, so the running energy may pass the
+  budget by up to ~0.15 dB, measured on music, which the next groups absorb), so the
   SNR is about the same on speech and music (35.8 / 36.4 dB) instead of leaving music and mixes
   1-2 dB quieter than needed (measured, same windows: speech+music presence from 3 s through Opus
   32 kbit/s 55/60 -> 59/60, AAC 64 kbit/s 58 -> 60; music + 20 dB noise 45 -> 48; speech unchanged).
@@ -87,6 +89,7 @@ RATE_INVERSE = 4  # convolutional code rate 1/4
 CONSTRAINT_LENGTH = 15
 STEP = 1.1  # STDM lattice step (natural-log energy units)
 # level control: the mark's energy over about the last second stays LEVEL_BUDGET_DB below the signal's
+# (to within ~0.15 dB: scaling a group's log-gain moves by a scales their energy by about, not exactly, a^2)
 # (the embedder's own estimate, from band and frame energies; the output SNR measured over non-silent
 # 50 ms blocks is about 2.3 dB higher: speech 35.8 dB (min 35.5), music 36.4, speech+music 36.4)
 LEVEL_BUDGET_DB = 33.4
@@ -95,7 +98,8 @@ ONSET_RISE = 10.0  # largest energy rise from a frame's first to second half tha
 KAPPA = 0.85  # about the share of a frame's gain change that the analysis window of that frame sees
 DEFAULT_THRESHOLD = 1e-6
 LIST_SIZE = 1024  # CRC-aided list decoding: paths tried (best first) when the Viterbi path fails its CRC
-LIST_MIN_Z = 3.0  # the list is walked only above this sync z (reached by 0.13% of unmarked windows)
+LIST_MIN_Z = 3.0  # the list is walked only above this sync z (reached by 0.13% of unmarked hypotheses; with
+# search_speed, up to 3 of the ~17 speed hypotheses are decoded: at most ~2% of unmarked windows walk)
 SPEED_STEP = 0.0025
 MAX_SPEED_DEV = 0.03
 SPEEDS = tuple(1.0 + SPEED_STEP * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8))
@@ -801,4 +805,4 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
     offset = (phase + start_frame * K.H) / FS_INT / speed
     return Detection(found=found, payload=payload if found else None, false_alarm=fa, score=float(score),
                      details={"offset_seconds": offset, "speed": speed, "z": z, "coverage": coverage,
-                              "list_rank": list_rank})
+                              "list_rank": list_rank if found else None})
