@@ -300,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("demo", help="make a sample clip, label it, inspect it, print a summary")
-    p.add_argument("--seconds", type=float, default=3.0)
+    # 10 s: longer than the audio mark's 7.04 s period, so the demo reads the audio payload as well
+    p.add_argument("--seconds", type=float, default=10.0, help="length of the sample clip (default 10)")
     p.add_argument("--keep", metavar="DIR", help="keep the sample files in DIR")
     p.set_defaults(func=_cmd_demo)
 
