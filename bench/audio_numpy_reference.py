@@ -115,14 +115,18 @@ def _level_control(delta, cost, s_group):
     over about the last second stays A.LEVEL_BUDGET_DB below the signal's."""
     budget = 10.0 ** (-A.LEVEL_BUDGET_DB / 10.0)
     s_run = m_run = 0.0
+
+    def energy(g):  # windowed time-domain energy of group g's mark (2/N: rfft bins)
+        return float((cost[g] * (np.exp(0.5 * delta[g]) - 1.0) ** 2).sum()) * 2.0 / K.N
+
     for g in range(len(delta)):
-        m = float((cost[g] * (np.exp(0.5 * delta[g]) - 1.0) ** 2).sum()) * 2.0 / K.N
+        m = energy(g)
         s_run = A.LEVEL_DECAY * s_run + s_group[g]
         m_prev = A.LEVEL_DECAY * m_run
         room = budget * s_run - m_prev
         if m > room and m > 0.0:
             delta[g] *= math.sqrt(max(room, 0.0) / m)
-            m = float((cost[g] * (np.exp(0.5 * delta[g]) - 1.0) ** 2).sum()) * 2.0 / K.N
+            m = energy(g)
         m_run = m_prev + m
 
 

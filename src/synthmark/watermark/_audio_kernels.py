@@ -233,6 +233,17 @@ NB = N_BANDS * BAND_W  # band bins BIN_LO .. BIN_LO + NB
 
 
 @njit(cache=True, nogil=True)
+def _mark_energy(delta, cost):
+    """Windowed time-domain energy of a group's mark, mean over channels: tile log-energy changes
+    delta, tile band energies cost (|X|^2 of rfft bins, hence 2/N)."""
+    m = 0.0
+    for i in range(delta.shape[0]):
+        g = np.exp(0.5 * delta[i]) - 1.0
+        m += cost[i] * g * g
+    return m * 2.0 / N
+
+
+@njit(cache=True, nogil=True)
 def group_gains(xb, pg0, gf, np_tiles, tile_of, usign, dither, role, bits, sync_bits, step, kappa, e_frame, budget,
                 decay, level, gains):
     """Tile gains of the mark for consecutive groups.
@@ -319,26 +330,19 @@ def group_gains(xb, pg0, gf, np_tiles, tile_of, usign, dither, role, bits, sync_
                 delta[ti] = min(DMAX, max(-DMAX, d))
         if budget > 0.0:
             # level control: the mark's energy over the recent groups stays at most `budget` times the
-            # signal's (both as windowed time-domain energies, mean over channels; 2/N: rfft bins)
+            # signal's (both as windowed time-domain energies, mean over channels)
             s_g = 0.0
             for fl in range(gf):
                 s_g += e_frame[gi * gf + fl] / C
-            m_g = 0.0
-            for i in range(ntile):
-                g = np.exp(0.5 * delta[i]) - 1.0
-                m_g += cost[i] * g * g
-            m_g *= 2.0 / N
+            m_g = _mark_energy(delta, cost)
             s_run = decay * level[0] + s_g
             m_prev = decay * level[1]
             room = budget * s_run - m_prev
             if m_g > room and m_g > 0.0:
                 a = np.sqrt(max(room, 0.0) / m_g)
-                m_g = 0.0
                 for i in range(ntile):
                     delta[i] *= a
-                    g = np.exp(0.5 * delta[i]) - 1.0
-                    m_g += cost[i] * g * g
-                m_g *= 2.0 / N
+                m_g = _mark_energy(delta, cost)
             level[0] = s_run
             level[1] = m_prev + m_g
         for fl in range(gf):
