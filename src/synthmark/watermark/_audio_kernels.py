@@ -26,7 +26,9 @@ BAND_W = 8
 N_BANDS = 25
 ABS_FLOOR = 4e-7  # mean band energy below this (about -90 dBFS) = digital silence: the frame carries nothing
 SILENT = -1000.0
-REL_FLOOR = 5e-2  # tile energies are floored at -13 dB below the frame mean band energy (scale-free)
+REL_FLOOR = 1e-2  # tile energies are floored at -20 dB below the frame mean band energy (scale-free); real
+# speech has deep valleys between formants (half its tiles lie more than 13 dB below the mean): a higher floor
+# leaves them insensitive, and the mark must then move loud tiles, which costs SNR
 DMAX = 1.0  # largest log-energy change of one tile per pass (amplitude x0.61 .. x1.65)
 
 
@@ -358,6 +360,19 @@ def frames_windowed(x, start, step, window, out):
     """out[f] = x[start + f*step : ... + N] * window for every row f of out (F, N)."""
     for f in range(out.shape[0]):
         o = start + f * step
+        xs = x[o: o + N]
+        row = out[f]
+        for t in range(N):
+            row[t] = xs[t] * window[t]
+
+
+@njit(cache=True, nogil=True)
+def frames_warped(x, start, i0, step, window, out):
+    """out[f] = x[o : o + N] * window with o = start + round((i0 + f) * step) (step: a float hop),
+    clamped to the last whole frame of x."""
+    last = x.shape[0] - N
+    for f in range(out.shape[0]):
+        o = min(start + int(np.floor((i0 + f) * step + 0.5)), last)
         xs = x[o: o + N]
         row = out[f]
         for t in range(N):
