@@ -91,7 +91,7 @@ TEST_SHARE = 0.6  # share of the sync bits held out for the presence test (the r
 SYNC_FRACTION = 0.50  # share of the slots that carry keyed sync bits (presence from 3 s needs many)
 RATE_INVERSE = 4  # convolutional code rate 1/4
 CONSTRAINT_LENGTH = 15
-STEP = 1.1  # STDM lattice step (natural-log energy units)
+STEP = 1.4  # STDM lattice step (natural-log energy units); the level control holds the SNR where this costs too much
 # level control: the mark's energy over about the last second stays LEVEL_BUDGET_DB below the signal's, by
 # the embedder's own estimate from band and frame energies (to within ~0.15 dB: scaling a group's log-gain
 # moves by a scales their energy by about, not exactly, a^2); the output SNR measured over non-silent
