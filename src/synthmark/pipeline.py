@@ -385,19 +385,26 @@ def label_file(
 
 def _label_image(src, tmp, kind, visible, vwm, report) -> None:
     from .io.transcode import iter_video_frames
-    from .io.video import encode_still
+    from .io.video import encode_still, oriented
+    from .metadata import carry
 
+    data = Path(src).read_bytes()
+    turn = carry.orientation(data, kind)
     frame = next(iter(iter_video_frames(src)), None)
     if frame is None:
         raise MediaError(f"{src}: no decodable picture")
     has_alpha = "a" in frame.format.name.replace("gray", "")
-    work = frame.reformat(format="rgba" if has_alpha else "rgb24")
+    work = oriented(frame.reformat(format="rgba" if has_alpha else "rgb24"), turn)
+    if turn != 1:
+        report.notes.append(f"EXIF Orientation {turn} applied to the pixels (the output has Orientation 1)")
     visible.apply(work)
     vwm.embed(work)
     report.applied["visible label"] = f"{visible.text!r} {visible.position}"
     report.applied["image watermark"] = f"payload 0x{report.payload:016x}"
     report.video_frames = 1
     encode_still(os.fspath(tmp), work, "png" if kind == "png" else "mjpeg")
+    # the source's EXIF, ICC, XMP, IPTC, PNG text, dpi, ...; the record is then set inside its XMP
+    Path(tmp).write_bytes(carry.carry(data, Path(tmp).read_bytes(), kind))
 
 
 def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit) -> None:

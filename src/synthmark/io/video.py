@@ -143,3 +143,20 @@ def encode_still(path: str, frame: av.VideoFrame, codec: str, quality: int | Non
             c.mux(p)
         for p in s.encode(None):
             c.mux(p)
+
+
+def oriented(frame: av.VideoFrame, orientation: int) -> av.VideoFrame:
+    """``frame`` (packed rgb24/rgba) turned as EXIF ``orientation`` (1..8) says it is displayed."""
+    if orientation == 1:
+        return frame
+    a = frame.to_ndarray()
+    a = {
+        2: lambda x: x[:, ::-1],
+        3: lambda x: x[::-1, ::-1],
+        4: lambda x: x[::-1],
+        5: lambda x: x.swapaxes(0, 1),
+        6: lambda x: np.rot90(x, -1),
+        7: lambda x: x.swapaxes(0, 1)[::-1, ::-1],
+        8: lambda x: np.rot90(x, 1),
+    }[orientation](a)
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(a), format=frame.format.name)
