@@ -288,9 +288,17 @@ def label_file(
     if not dst.parent.exists():
         raise InvalidArgumentError(f"dst: directory does not exist: {dst.parent}")
 
+    from .io.audio import AudioSettings
+    from .io.transcode import MUXER, probe
+    from .io.video import VideoSettings
+
+    video_settings = VideoSettings(codec=video_codec, crf=crf, bitrate=video_bitrate, preset=preset)
+    audio_settings = AudioSettings(codec=audio_codec, bitrate=audio_bitrate)
+    video_settings.check(MUXER.get(kind, "mp4"))
+    audio_settings.check()
+
     report = Report(path=str(dst), format=kind, source=str(src), payload=payload)
     notes = report.notes
-    from .io.transcode import probe
 
     # one open of the source for its duration (label schedules that also mark the end) and its tags
     info = probe(src) if kind not in IMAGE_KINDS else None
@@ -329,9 +337,7 @@ def label_file(
             _label_image(src, tmp, kind, visible, vwm, report)
             write_record(tmp, record, merge=False)
         else:
-            from .io.audio import AudioSettings
             from .io.transcode import transcode
-            from .io.video import VideoSettings
 
             clip_duration = info["duration"]
 
@@ -345,8 +351,7 @@ def label_file(
             in_container = kind in AV_KINDS
             stats = transcode(
                 src, tmp, kind, video_fn=video_fn, audio_factory=audio_factory,
-                video=VideoSettings(codec=video_codec, crf=crf, bitrate=video_bitrate, preset=preset),
-                audio=AudioSettings(codec=audio_codec, bitrate=audio_bitrate),
+                video=video_settings, audio=audio_settings,
                 metadata={"AIGC": record.to_json()} if in_container else None,
                 progress=progress,
             )
@@ -380,19 +385,26 @@ def label_file(
 
 def _label_image(src, tmp, kind, visible, vwm, report) -> None:
     from .io.transcode import iter_video_frames
-    from .io.video import encode_still
+    from .io.video import encode_still, oriented
+    from .metadata import carry
 
+    data = Path(src).read_bytes()
+    turn = carry.orientation(data, kind)
     frame = next(iter(iter_video_frames(src)), None)
     if frame is None:
         raise MediaError(f"{src}: no decodable picture")
     has_alpha = "a" in frame.format.name.replace("gray", "")
-    work = frame.reformat(format="rgba" if has_alpha else "rgb24")
+    work = oriented(frame.reformat(format="rgba" if has_alpha else "rgb24"), turn)
+    if turn != 1:
+        report.notes.append(f"EXIF Orientation {turn} applied to the pixels (the output has Orientation 1)")
     visible.apply(work)
     vwm.embed(work)
     report.applied["visible label"] = f"{visible.text!r} {visible.position}"
     report.applied["image watermark"] = f"payload 0x{report.payload:016x}"
     report.video_frames = 1
     encode_still(os.fspath(tmp), work, "png" if kind == "png" else "mjpeg")
+    # the source's EXIF, ICC, XMP, IPTC, PNG text, dpi, ...; the record is then set inside its XMP
+    Path(tmp).write_bytes(carry.carry(data, Path(tmp).read_bytes(), kind))
 
 
 def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit) -> None:
