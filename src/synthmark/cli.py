@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import __version__
@@ -37,6 +38,17 @@ class _ProgressBar:
         if self.shown:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+def _payload_arg(text: str) -> int:
+    """--payload: a 64-bit unsigned int, decimal or 0x-hex."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 1 << 64:
+        raise argparse.ArgumentTypeError(f"expected a 64-bit unsigned integer (decimal, or hex as 0x...), got {text!r}")
+    return value
 
 
 def _load_key(path):
@@ -278,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default="1", choices=("1", "2", "3"), help="AIGC Label (default 1, AI-generated)")
     p.add_argument("--propagator", help="ContentPropagator (default: the producer)")
     p.add_argument("--propagate-id", dest="propagate_id", help="PropagateID (default: the content id)")
-    p.add_argument("--payload", type=lambda v: int(v, 0), help="64-bit watermark payload (default: from the content id)")
+    p.add_argument("--payload", type=_payload_arg, help="64-bit watermark payload (default: from the content id)")
     p.add_argument("--video-codec", dest="video_codec", help="default libx264 (libvpx-vp9 for WebM)")
     p.add_argument("--crf", type=int, help="constant quality of the video encoder (default 18)")
     p.add_argument("--video-bitrate", dest="video_bitrate", type=int, help="video bits/s (replaces --crf)")
@@ -318,6 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # the reader went away (``synthmark audit export | head``): not an error of ours. Exit like a command
+        # killed by SIGPIPE, and point stdout at /dev/null so the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 128 + 13
     except SynthmarkError as exc:
         print(f"synthmark: error: {exc}", file=sys.stderr)
         return 2

@@ -38,3 +38,16 @@ class MetadataError(SynthmarkError, ValueError):
 
 class AuditError(SynthmarkError, RuntimeError):
     """The audit store is unreachable, read-only, or its chain does not verify."""
+
+
+class OutputError(SynthmarkError, OSError):
+    """An output file cannot be created or written (missing or read-only directory, name too long, ...).
+
+    ``filename`` is the path the caller gave, never a temporary name."""
+
+    def __init__(self, message: str, *, errno: int | None = None, filename=None):
+        super().__init__(message)
+        self.errno, self.filename = errno, filename
+
+    def __str__(self) -> str:
+        return self.args[0]

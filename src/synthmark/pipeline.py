@@ -327,13 +327,19 @@ def label_file(
     if not dst.parent.exists():
         raise InvalidArgumentError(f"dst: directory does not exist: {dst.parent}")
 
-    from .io.transcode import probe
+    from .io.audio import AudioSettings
+    from .io.transcode import MUXER, probe
+    from .io.video import VideoSettings
 
     # one open of the source for its duration (label schedules that also mark the end) and its tags
     info = probe(src) if kind not in IMAGE_KINDS else None
     src_kind = kind
     kind = output_kind(src_kind, dst, info is not None and any(
         st["type"] == "video" and not st["attached_pic"] for st in info["streams"]))
+    video_settings = VideoSettings(codec=video_codec, crf=crf, bitrate=video_bitrate, preset=preset)
+    audio_settings = AudioSettings(codec=audio_codec, bitrate=audio_bitrate)
+    video_settings.check(MUXER.get(kind, "mp4"))
+    audio_settings.check()
     report = Report(path=str(dst), format=kind, source=str(src), payload=payload)
     notes = report.notes
     try:
@@ -371,9 +377,7 @@ def label_file(
             _label_image(src, tmp, kind, visible, vwm, report)
             write_record(tmp, record, merge=False)
         else:
-            from .io.audio import AudioSettings
             from .io.transcode import transcode
-            from .io.video import VideoSettings
 
             clip_duration = info["duration"]
 
@@ -387,8 +391,7 @@ def label_file(
             in_container = kind in AV_KINDS
             stats = transcode(
                 src, tmp, kind, video_fn=video_fn, audio_factory=audio_factory,
-                video=VideoSettings(codec=video_codec, crf=crf, bitrate=video_bitrate, preset=preset),
-                audio=AudioSettings(codec=audio_codec, bitrate=audio_bitrate),
+                video=video_settings, audio=audio_settings,
                 metadata={"AIGC": record.to_json()} if in_container else None,
                 progress=progress,
             )

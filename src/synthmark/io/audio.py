@@ -30,6 +30,14 @@ class AudioSettings:
             return source_codec
         return _DEFAULT_CODEC.get(muxer, "aac")
 
+    def check(self) -> None:
+        """Refuse an unknown encoder or a bitrate <= 0 (before any work)."""
+        from .video import _check_bitrate, check_encoder
+
+        if self.codec is not None:
+            check_encoder(self.codec, "audio", "audio_codec")
+        _check_bitrate(self.bitrate, "audio_bitrate")
+
 
 def add_audio_encoder(out, istream, settings: AudioSettings, muxer: str):
     cc = istream.codec_context
