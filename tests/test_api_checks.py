@@ -47,7 +47,8 @@ def test_watermark_frames_checks_key_at_the_call():
     assert len(out) == 1 and out[0].shape == (128, 160, 3)
 
 
-@pytest.mark.parametrize("n", [2**24 + 1, 2**31 - 1, 2**31, 2**63, 10**30, -1])
+# 2**31 - 1 (8.5 GB before the bound) is left out: a stale build of _core would allocate it
+@pytest.mark.parametrize("n", [2**24 + 1, 2**25, 2**31, 2**63, 10**30, -1])
 def test_permutation_size_bound(n):
     ks = _core.KeyedStreams(b"k" * 32)
     with pytest.raises(InvalidArgumentError, match="n: must be in"):
