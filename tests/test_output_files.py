@@ -10,7 +10,8 @@ import pytest
 
 import synthmark as sm
 from synthmark import samples
-from synthmark.errors import InvalidArgumentError
+from synthmark.cli import main
+from synthmark.errors import InvalidArgumentError, OutputExistsError
 from synthmark.metadata import read_record, sniff
 
 
@@ -71,3 +72,56 @@ def test_output_format_that_cannot_be_written_is_refused(src, dst, match, source
     with pytest.raises(InvalidArgumentError, match=match):
         label(sources[src], tmp_path / dst, key)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_dst_is_not_overwritten_without_overwrite(sources, key, tmp_path):
+    dst = tmp_path / "taken.mp4"
+    dst.write_bytes(b"someone's file")
+    with pytest.raises(OutputExistsError, match="already exists") as info:
+        label(sources["clip.mp4"], dst, key)
+    assert isinstance(info.value, FileExistsError) and info.value.filename == str(dst)
+    link = tmp_path / "link.mp4"
+    link.symlink_to(tmp_path / "nowhere.mp4")  # a dangling symlink is an existing name too
+    with pytest.raises(OutputExistsError):
+        label(sources["clip.mp4"], link, key)
+    assert dst.read_bytes() == b"someone's file" and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.mp4", "taken.mp4"]
+    report = label(sources["clip.mp4"], dst, key, overwrite=True)
+    assert read_record(dst) == report.record
+
+
+def test_dst_appearing_during_the_job_is_not_replaced(sources, key, tmp_path):
+    dst = tmp_path / "late.mp4"
+
+    def progress(fraction):
+        if fraction == 1.0 and not dst.exists():
+            dst.write_bytes(b"written meanwhile")
+
+    with pytest.raises(OutputExistsError, match="already exists"):
+        label(sources["clip.mp4"], dst, key, progress=progress)
+    assert dst.read_bytes() == b"written meanwhile"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["late.mp4"]
+    audit = tmp_path / "audit.db"
+    dst.unlink()
+    with sm.AuditLog(audit) as log, pytest.raises(OutputExistsError):
+        label(sources["clip.mp4"], dst, key, progress=progress, audit=log)
+    assert dst.read_bytes() == b"written meanwhile"
+    with sm.AuditLog(audit, read_only=True) as log:
+        assert log.verify().ok
+        assert not log.pending()  # the record of the unpublished output is withdrawn ('failed')
+
+
+def test_cli_label_refuses_existing_output_without_force(sources, tmp_path, capsys):
+    keyfile = tmp_path / "k.key"
+    assert main(["keygen", str(keyfile)]) == 0
+    out = tmp_path / "o.mp4"
+    out.write_bytes(b"keep me")
+    argv = ["label", sources["clip.mp4"], str(out), "--key", str(keyfile), "--producer", "ACME",
+            "--content-id", "c", "--no-audit", "-q"]
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("synthmark: error: ") and "already exists" in err and "--force" in err
+    assert out.read_bytes() == b"keep me"
+    assert main(argv + ["--force"]) == 0
+    assert read_record(out).produce_id == "c"

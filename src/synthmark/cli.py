@@ -96,7 +96,8 @@ def _cmd_label(args) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the report lists what was not applied
             report = label_file(args.input, args.output, key=key, producer=args.producer,
-                                content_id=args.content_id, label=args.label, progress=bar, audit=log, **options)
+                                content_id=args.content_id, label=args.label, progress=bar, audit=log,
+                                overwrite=args.force, **options)
     finally:
         bar.close()
         if log is not None:
@@ -141,7 +142,8 @@ def _cmd_demo(args) -> int:
 
         with warnings.catch_warnings(), AuditLog(out_dir / "demo-audit.db") as log:
             warnings.simplefilter("ignore", RuntimeWarning)
-            report = label_file(src, dst, key=key, producer="DemoProvider", content_id="demo-0001", audit=log)
+            report = label_file(src, dst, key=key, producer="DemoProvider", content_id="demo-0001", audit=log,
+                                overwrite=True)  # its own sample files (--keep DIR may hold an earlier run's)
         print(report.summary())
         print("3. inspecting the labeled file with the key")
         print(inspect_file(dst, key=key).summary())
@@ -316,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit", metavar="URL", help="audit store (default: $SYNTHMARK_AUDIT or ./synthmark-audit.db)")
     p.add_argument("--audit-key", dest="audit_key", metavar="KEYFILE", help="key that signs the audit log")
     p.add_argument("--no-audit", dest="no_audit", action="store_true", help="do not write the audit log")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     _allow_insecure_option(p)
     p.set_defaults(func=_cmd_label)

@@ -9,6 +9,7 @@ reads the record, checks its ``ReservedCode1`` and detects the watermark when gi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import time
@@ -18,7 +19,8 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError
+from .errors import (FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError,
+                     OutputExistsError)
 from .io.atomic import publish, remove_quietly, sha256_file, temp_path_for
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel
@@ -283,6 +285,7 @@ def label_file(
     audio_bitrate: int | None = None,
     user_ref: str | None = None,
     audit=None,
+    overwrite: bool = False,
 ) -> Report:
     """Label ``src`` fully and publish the result atomically at ``dst``; return a Report.
 
@@ -298,6 +301,8 @@ def label_file(
     recorded durably before ``dst`` is published (``synthmark.audit.publish``); if the process dies in
     between, the next writable ``AuditLog`` opened on this host (or ``synthmark audit reconcile``)
     appends a ``'failed'`` record for it. ``src`` is never modified; on any failure nothing is left at ``dst``.
+    An existing ``dst`` is replaced only with ``overwrite=True`` (else OutputExistsError, before any work;
+    a ``dst`` that appears while the job runs is not replaced either).
     """
     t0 = time.perf_counter()
     if not isinstance(key, Key):
@@ -324,6 +329,9 @@ def label_file(
         raise InvalidArgumentError("dst: must differ from src (the input is never modified)")
     if dst.is_dir():
         raise InvalidArgumentError(f"dst: is a directory: {dst}")
+    if not overwrite and os.path.lexists(dst):
+        raise OutputExistsError(f"dst: {dst} already exists (not overwritten: pass overwrite=True, or --force "
+                                "on the command line)", errno=errno.EEXIST, filename=os.fspath(dst))
     if not dst.parent.exists():
         raise InvalidArgumentError(f"dst: directory does not exist: {dst.parent}")
 
@@ -414,7 +422,8 @@ def label_file(
                 report.applied["audio watermark"] = f"payload 0x{payload:016x}"
         report.applied["metadata"] = f"AIGC record, Label {record.label}"
         report.record = record
-        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref or producer, audit)
+        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref or producer, audit,
+                            overwrite)
     except BaseException:
         remove_quietly(tmp)
         raise
@@ -447,14 +456,18 @@ def _label_image(src, tmp, kind, visible, vwm, report) -> None:
     Path(tmp).write_bytes(carry.carry(data, Path(tmp).read_bytes(), kind))
 
 
-def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit) -> None:
+def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit, overwrite) -> None:
     """Durable audit record first (with dst as its output_path, marked in doubt), then the atomic
     rename onto dst (synthmark.audit.publish). A crash in between is settled by AuditLog.reconcile."""
     from .audit import AuditEvent, registered_sinks
     from .audit import publish as audit_publish
 
     if audit is None and not registered_sinks():  # nothing to record: no hashing, plain atomic publish
-        publish(tmp, dst)
+        try:
+            publish(tmp, dst, replace=overwrite)
+        except FileExistsError:
+            raise OutputExistsError(f"dst: {dst} already exists (it appeared while labeling; not overwritten)",
+                                    errno=errno.EEXIST, filename=os.fspath(dst)) from None
         return
 
     labels = {"metadata": {"Label": record.label, "ContentProducer": record.content_producer,
@@ -467,7 +480,7 @@ def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload,
     event = AuditEvent(user_ref=user_ref, content_id=record.produce_id, media_type=_media_type(kind, has_video),
                        output_sha256=sha256_file(tmp), labels=labels, host={"format": kind})
     # raises AuditError if a durable store failed (nothing is published; the caller removes tmp)
-    result = audit_publish(tmp, dst, event, audit=audit)
+    result = audit_publish(tmp, dst, event, audit=audit, replace=overwrite)
     report.applied["audit"] = f"event {event.event_id} ({len(result.records)} durable store(s))"
 
 
