@@ -227,7 +227,7 @@ def test_failure_keeps_existing_dst(sources, key, tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(open(sources["h264_aac.mp4"], "rb").read()[:2000])
     with pytest.raises(MediaError):
-        label(bad, dst, key)
+        label(bad, dst, key, overwrite=True)  # allowed to replace dst, but the job fails
     assert dst.read_bytes() == b"previous content"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4", "dst.mp4"]
 

@@ -51,10 +51,23 @@ def _payload_arg(text: str) -> int:
     return value
 
 
-def _load_key(path):
+def _load_key(path, args=None):
+    import warnings
+
     from .keys import Key
 
-    return Key.load(path)
+    allow = bool(getattr(args, "allow_insecure_key", False))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        key = Key.load(path, allow_insecure=allow)
+    for w in caught:
+        print(f"synthmark: warning: {w.message}", file=sys.stderr)
+    return key
+
+
+def _allow_insecure_option(p) -> None:
+    p.add_argument("--allow-insecure-key", dest="allow_insecure_key", action="store_true",
+                   help="load key files that group or others can access (warns; refused otherwise, as ssh does)")
 
 
 def _cmd_label(args) -> int:
@@ -62,7 +75,7 @@ def _cmd_label(args) -> int:
 
     from .pipeline import label_file
 
-    key = _load_key(args.key)
+    key = _load_key(args.key, args)
     bar = _ProgressBar("labeling", sys.stderr.isatty() and not args.quiet)
     options = {}
     for name in ("video_codec", "crf", "video_bitrate", "preset", "audio_codec", "audio_bitrate", "payload",
@@ -74,7 +87,7 @@ def _cmd_label(args) -> int:
     if not args.no_audit:
         from .audit import AuditLog, default_store_url
 
-        audit_key = _load_key(args.audit_key) if args.audit_key else None
+        audit_key = _load_key(args.audit_key, args) if args.audit_key else None
         log = AuditLog(args.audit or default_store_url(), key=audit_key)  # also reconciles (see audit reconcile)
         if log.last_reconcile is not None and log.last_reconcile.failed:
             print(f"synthmark: note: {log.last_reconcile.summary()} (outputs left unpublished by an earlier crash)",
@@ -83,7 +96,8 @@ def _cmd_label(args) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the report lists what was not applied
             report = label_file(args.input, args.output, key=key, producer=args.producer,
-                                content_id=args.content_id, label=args.label, progress=bar, audit=log, **options)
+                                content_id=args.content_id, label=args.label, progress=bar, audit=log,
+                                overwrite=args.force, **options)
     finally:
         bar.close()
         if log is not None:
@@ -98,7 +112,7 @@ def _cmd_inspect(args) -> int:
 
     from .pipeline import inspect_file
 
-    key = _load_key(args.key) if args.key else None
+    key = _load_key(args.key, args) if args.key else None
     report = inspect_file(args.file, key=key, max_seconds=args.max_seconds)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -128,7 +142,8 @@ def _cmd_demo(args) -> int:
 
         with warnings.catch_warnings(), AuditLog(out_dir / "demo-audit.db") as log:
             warnings.simplefilter("ignore", RuntimeWarning)
-            report = label_file(src, dst, key=key, producer="DemoProvider", content_id="demo-0001", audit=log)
+            report = label_file(src, dst, key=key, producer="DemoProvider", content_id="demo-0001", audit=log,
+                                overwrite=True)  # its own sample files (--keep DIR may hold an earlier run's)
         print(report.summary())
         print("3. inspecting the labeled file with the key")
         print(inspect_file(dst, key=key).summary())
@@ -148,7 +163,7 @@ def _cmd_demo(args) -> int:
 def _audit_open(args, *, read_only: bool, **options):
     from .audit import AuditLog, default_store_url
 
-    key = _load_key(args.key) if getattr(args, "key", None) else None
+    key = _load_key(args.key, args) if getattr(args, "key", None) else None
     url = args.store or default_store_url()
     return AuditLog(url, key=key, read_only=read_only, **options)
 
@@ -248,6 +263,8 @@ def _add_audit_parser(sub) -> None:
     p.set_defaults(func=_cmd_audit_show)
     for p in (p_verify, p_purge, p_export, p_reconcile, p):
         p.add_argument("--store", default=None, help=store_help)
+    for p in (p_verify, p_purge, p_reconcile):
+        _allow_insecure_option(p)
 
 
 def _cmd_warmup(args) -> int:
@@ -301,7 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit", metavar="URL", help="audit store (default: $SYNTHMARK_AUDIT or ./synthmark-audit.db)")
     p.add_argument("--audit-key", dest="audit_key", metavar="KEYFILE", help="key that signs the audit log")
     p.add_argument("--no-audit", dest="no_audit", action="store_true", help="do not write the audit log")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _allow_insecure_option(p)
     p.set_defaults(func=_cmd_label)
 
     p = sub.add_parser("inspect", help="read a file's AIGC record and detect the watermark")
@@ -309,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", help="key file: detect the watermark and verify ReservedCode1")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--max-seconds", dest="max_seconds", type=float, default=60.0, help="seconds analysed (default 60)")
+    _allow_insecure_option(p)
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("demo", help="make a sample clip, label it, inspect it, print a summary")

@@ -51,3 +51,7 @@ class OutputError(SynthmarkError, OSError):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+class OutputExistsError(OutputError, FileExistsError):
+    """The output file already exists and overwriting it was not asked for."""

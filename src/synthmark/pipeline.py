@@ -2,13 +2,14 @@
 
 ``label_file(src, dst, key=..., producer=..., content_id=...)`` decodes ``src`` with PyAV, applies the
 visible label and the watermark to every video frame (or the image), the audible prompt and the
-watermark to the audio, re-encodes into the same container family, writes the one AIGC metadata
+watermark to the audio, re-encodes into the format ``dst``'s extension names (see ``output_kind``), writes the one AIGC metadata
 record, records the audit event, and only then publishes ``dst`` atomically. ``inspect_file(path)``
 reads the record, checks its ``ReservedCode1`` and detects the watermark when given the key.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import time
@@ -18,7 +19,8 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError
+from .errors import (FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError,
+                     OutputExistsError)
 from .io.atomic import publish, remove_quietly, sha256_file, temp_path_for
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel
@@ -30,6 +32,13 @@ from .metadata.record import check_label
 IMAGE_KINDS = ("png", "jpeg")
 AUDIO_KINDS = ("wav", "mp3", "flac", "ogg")
 AV_KINDS = ("mp4", "mov", "matroska", "webm")
+#: the output format is the one dst's extension names (case-insensitive)
+EXTENSIONS = {".mp4": "mp4", ".m4v": "mp4", ".m4a": "mp4", ".mov": "mov", ".qt": "mov", ".mkv": "matroska",
+              ".mka": "matroska", ".webm": "webm", ".wav": "wav", ".mp3": "mp3", ".flac": "flac", ".ogg": "ogg",
+              ".oga": "ogg", ".opus": "ogg", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg"}
+_KIND_NAMES = {"png": "a PNG image", "jpeg": "a JPEG image", "wav": "WAV audio", "mp3": "MP3 audio",
+               "flac": "FLAC audio", "ogg": "Ogg audio", "mp4": "an MP4 file", "mov": "a QuickTime file",
+               "matroska": "a Matroska file", "webm": "a WebM file"}
 #: seconds of audio buffered at the start so the audible prompt can be mixed in whole
 AUDIBLE_HEAD_SECONDS = 3.0
 # label_file's default prompt, shared by the calls: it keeps its rendered prompt per sample rate
@@ -216,6 +225,37 @@ def _check_text(name: str, value) -> str:
     return check_value(name, value)
 
 
+def output_kind(kind: str, dst: Path, has_video: bool) -> str:
+    """The format ``label_file`` writes: the one ``dst``'s extension names (the input's when it has none).
+
+    Every medium is re-encoded anyway, so audio and video go into whichever container is named.
+    Refused (InvalidArgumentError): an unknown extension; a still into anything but its own format (the
+    source's metadata blocks do not map onto another format, and a still is not a video); audio or
+    video into an image; video into an audio-only format (the picture would be dropped)."""
+    ext = dst.suffix.lower()
+    if not ext:
+        return kind
+    out = EXTENSIONS.get(ext)
+    if out is None:
+        known = " ".join(sorted(EXTENSIONS))
+        raise InvalidArgumentError(f"dst: unknown extension {dst.suffix!r}; the output format follows it "
+                                   f"({known}), or give no extension to keep the input's format")
+    if out == kind:
+        return out
+    what = f"dst: {dst.name} names {_KIND_NAMES[out]} but the input is {_KIND_NAMES[kind]}"
+    if kind in IMAGE_KINDS:
+        raise InvalidArgumentError(f"{what}; a still is written in its own format (its metadata blocks do not "
+                                   f"map onto another), name dst {_KIND_EXT[kind]}")
+    if out in IMAGE_KINDS:
+        raise InvalidArgumentError(f"{what}; audio and video cannot be written as an image")
+    if has_video and out in AUDIO_KINDS:
+        raise InvalidArgumentError(f"{what} with video; {_KIND_NAMES[out]} would drop the picture")
+    return out
+
+
+_KIND_EXT = {"png": ".png", "jpeg": ".jpg"}
+
+
 def _media_type(kind: str, has_video: bool) -> str:
     if kind in IMAGE_KINDS:
         return "image"
@@ -245,6 +285,7 @@ def label_file(
     audio_bitrate: int | None = None,
     user_ref: str | None = None,
     audit=None,
+    overwrite: bool = False,
 ) -> Report:
     """Label ``src`` fully and publish the result atomically at ``dst``; return a Report.
 
@@ -254,11 +295,14 @@ def label_file(
     key over the producer fields and the payload. ``visible_label``/``audible_label`` take configured
     ``VisibleLabel``/``AudibleLabel`` objects (None: the defaults). Video is re-encoded with
     ``video_codec`` (default H.264; VP9 for WebM) at ``crf`` (or ``video_bitrate``), audio with
-    ``audio_codec`` (default AAC; Opus for WebM). ``progress(fraction)`` is called as the work advances.
+    ``audio_codec`` (default AAC; Opus for WebM). The output format is the one ``dst``'s extension names
+(the input's when it has none; ``output_kind`` lists what is refused). ``progress(fraction)`` is called as the work advances.
     The audit event (stores in ``audit`` and registered sinks; it names ``dst`` as its output_path) is
     recorded durably before ``dst`` is published (``synthmark.audit.publish``); if the process dies in
     between, the next writable ``AuditLog`` opened on this host (or ``synthmark audit reconcile``)
     appends a ``'failed'`` record for it. ``src`` is never modified; on any failure nothing is left at ``dst``.
+    An existing ``dst`` is replaced only with ``overwrite=True`` (else OutputExistsError, before any work;
+    a ``dst`` that appears while the job runs is not replaced either).
     """
     t0 = time.perf_counter()
     if not isinstance(key, Key):
@@ -285,6 +329,9 @@ def label_file(
         raise InvalidArgumentError("dst: must differ from src (the input is never modified)")
     if dst.is_dir():
         raise InvalidArgumentError(f"dst: is a directory: {dst}")
+    if not overwrite and os.path.lexists(dst):
+        raise OutputExistsError(f"dst: {dst} already exists (not overwritten: pass overwrite=True, or --force "
+                                "on the command line)", errno=errno.EEXIST, filename=os.fspath(dst))
     if not dst.parent.exists():
         raise InvalidArgumentError(f"dst: directory does not exist: {dst.parent}")
 
@@ -292,18 +339,19 @@ def label_file(
     from .io.transcode import MUXER, probe
     from .io.video import VideoSettings
 
+    # one open of the source for its duration (label schedules that also mark the end) and its tags
+    info = probe(src) if kind not in IMAGE_KINDS else None
+    src_kind = kind
+    kind = output_kind(src_kind, dst, info is not None and any(
+        st["type"] == "video" and not st["attached_pic"] for st in info["streams"]))
     video_settings = VideoSettings(codec=video_codec, crf=crf, bitrate=video_bitrate, preset=preset)
     audio_settings = AudioSettings(codec=audio_codec, bitrate=audio_bitrate)
     video_settings.check(MUXER.get(kind, "mp4"))
     audio_settings.check()
-
     report = Report(path=str(dst), format=kind, source=str(src), payload=payload)
     notes = report.notes
-
-    # one open of the source for its duration (label schedules that also mark the end) and its tags
-    info = probe(src) if kind not in IMAGE_KINDS else None
     try:
-        existing = read_record(src, container_metadata=info["metadata"] if kind in AV_KINDS else None)
+        existing = read_record(src, container_metadata=info["metadata"] if src_kind in AV_KINDS else None)
     except MetadataError as exc:
         existing = None
         notes.append(f"the source's AIGC record was malformed and is replaced ({exc})")
@@ -374,7 +422,8 @@ def label_file(
                 report.applied["audio watermark"] = f"payload 0x{payload:016x}"
         report.applied["metadata"] = f"AIGC record, Label {record.label}"
         report.record = record
-        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref or producer, audit)
+        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref or producer, audit,
+                            overwrite)
     except BaseException:
         remove_quietly(tmp)
         raise
@@ -407,14 +456,18 @@ def _label_image(src, tmp, kind, visible, vwm, report) -> None:
     Path(tmp).write_bytes(carry.carry(data, Path(tmp).read_bytes(), kind))
 
 
-def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit) -> None:
+def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit, overwrite) -> None:
     """Durable audit record first (with dst as its output_path, marked in doubt), then the atomic
     rename onto dst (synthmark.audit.publish). A crash in between is settled by AuditLog.reconcile."""
     from .audit import AuditEvent, registered_sinks
     from .audit import publish as audit_publish
 
     if audit is None and not registered_sinks():  # nothing to record: no hashing, plain atomic publish
-        publish(tmp, dst)
+        try:
+            publish(tmp, dst, replace=overwrite)
+        except FileExistsError:
+            raise OutputExistsError(f"dst: {dst} already exists (it appeared while labeling; not overwritten)",
+                                    errno=errno.EEXIST, filename=os.fspath(dst)) from None
         return
 
     labels = {"metadata": {"Label": record.label, "ContentProducer": record.content_producer,
@@ -427,7 +480,7 @@ def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload,
     event = AuditEvent(user_ref=user_ref, content_id=record.produce_id, media_type=_media_type(kind, has_video),
                        output_sha256=sha256_file(tmp), labels=labels, host={"format": kind})
     # raises AuditError if a durable store failed (nothing is published; the caller removes tmp)
-    result = audit_publish(tmp, dst, event, audit=audit)
+    result = audit_publish(tmp, dst, event, audit=audit, replace=overwrite)
     report.applied["audit"] = f"event {event.event_id} ({len(result.records)} durable store(s))"
 
 

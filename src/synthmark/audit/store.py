@@ -59,6 +59,11 @@ from .events import AuditEvent, utc_timestamp
 
 DEFAULT_STORE = "./synthmark-audit.db"
 MIN_RETENTION_DAYS = 180
+
+
+def _utc_now() -> datetime:
+    """The clock purge() measures retention against (one place, so tests can move it)."""
+    return datetime.now(timezone.utc)
 _FORMAT = "synthmark-audit-v1"
 _TABLE = "synthmark_audit"
 _META = "synthmark_audit_meta"
@@ -799,7 +804,10 @@ class AuditLog:
 
         Refuses (InvalidArgumentError) when ``older_than_days`` is below ``min_retention_days``.
         Only a prefix of the chain is deleted (up to the first record still inside the window), so
-        the remaining chain verifies from the anchor's statement. ``now`` is for tests.
+        the remaining chain verifies from the anchor's statement. ``now`` (an aware datetime, default
+        the clock) purges as of an earlier time; a ``now`` later than the clock is refused, not
+        clamped: it would purge records younger than the retention minimum, and a caller who asks for
+        it should learn that nothing was purged on its terms.
         """
         if isinstance(older_than_days, bool) or not isinstance(older_than_days, int):
             raise InvalidTypeError(f"older_than_days: expected int, got {type(older_than_days).__name__}")
@@ -808,7 +816,18 @@ class AuditLog:
                 f"refusing to purge: --older-than {older_than_days} days is below the minimum retention of "
                 f"{self.min_retention_days} days; younger records are never purged"
             )
-        now = datetime.now(timezone.utc) if now is None else now
+        clock = _utc_now()
+        if now is None:
+            now = clock
+        elif not isinstance(now, datetime):
+            raise InvalidTypeError(f"now: expected an aware datetime or None, got {type(now).__name__}")
+        elif now.tzinfo is None:
+            raise InvalidArgumentError(f"now: needs a UTC offset (e.g. tzinfo=timezone.utc): {now.isoformat()!r}")
+        elif now > clock:
+            raise InvalidArgumentError(
+                f"now: {now.isoformat()} is later than the current time {clock.isoformat()}; a future now would "
+                f"purge records younger than the {self.min_retention_days}-day retention minimum"
+            )
         cutoff = utc_timestamp(now - timedelta(days=older_than_days))
         with self._lock:
             b = self._backend()

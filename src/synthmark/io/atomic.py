@@ -7,6 +7,7 @@ temporary file behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -170,10 +171,31 @@ def prepare_publish(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
     fsync_file(tmp)
 
 
-def publish(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
-    """fsync ``tmp`` and rename it over ``dst`` atomically, then fsync the directory (see prepare_publish)."""
+def move_into_place(tmp: str | os.PathLike, dst: str | os.PathLike, *, replace: bool = True) -> None:
+    """Rename ``tmp`` to ``dst`` atomically. Without ``replace``, FileExistsError if ``dst`` exists (even
+    if it appeared a moment ago): hard link then unlink, since rename cannot refuse to replace."""
+    if replace:
+        os.replace(tmp, dst)
+        return
+    try:
+        os.link(tmp, dst)
+    except FileExistsError:
+        raise
+    except OSError as exc:  # no hard links on this file system (some network and FUSE mounts)
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS):
+            raise
+        if os.path.lexists(dst):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fspath(dst)) from None
+        os.replace(tmp, dst)
+        return
+    os.unlink(tmp)
+
+
+def publish(tmp: str | os.PathLike, dst: str | os.PathLike, *, replace: bool = True) -> None:
+    """fsync ``tmp`` and rename it to ``dst`` atomically (over it unless not ``replace``: then
+    FileExistsError), then fsync the directory (see prepare_publish)."""
     prepare_publish(tmp, dst)
-    os.replace(tmp, dst)
+    move_into_place(tmp, dst, replace=replace)
     fsync_dir(Path(dst).parent)
 
 

@@ -268,7 +268,8 @@ def probe(src) -> dict:
             "metadata": dict(inp.metadata),
             "duration": inp.duration / av.time_base if inp.duration else None,
             "streams": [
-                {"index": s.index, "type": s.type, "codec": s.codec_context.name if s.codec_context else None}
+                {"index": s.index, "type": s.type, "codec": s.codec_context.name if s.codec_context else None,
+                 "attached_pic": _is_attached_pic(s)}
                 for s in inp.streams
             ],
         }
