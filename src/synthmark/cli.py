@@ -51,10 +51,23 @@ def _payload_arg(text: str) -> int:
     return value
 
 
-def _load_key(path):
+def _load_key(path, args=None):
+    import warnings
+
     from .keys import Key
 
-    return Key.load(path)
+    allow = bool(getattr(args, "allow_insecure_key", False))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        key = Key.load(path, allow_insecure=allow)
+    for w in caught:
+        print(f"synthmark: warning: {w.message}", file=sys.stderr)
+    return key
+
+
+def _allow_insecure_option(p) -> None:
+    p.add_argument("--allow-insecure-key", dest="allow_insecure_key", action="store_true",
+                   help="load key files that group or others can access (warns; refused otherwise, as ssh does)")
 
 
 def _cmd_label(args) -> int:
@@ -62,7 +75,7 @@ def _cmd_label(args) -> int:
 
     from .pipeline import label_file
 
-    key = _load_key(args.key)
+    key = _load_key(args.key, args)
     bar = _ProgressBar("labeling", sys.stderr.isatty() and not args.quiet)
     options = {}
     for name in ("video_codec", "crf", "video_bitrate", "preset", "audio_codec", "audio_bitrate", "payload",
@@ -74,7 +87,7 @@ def _cmd_label(args) -> int:
     if not args.no_audit:
         from .audit import AuditLog, default_store_url
 
-        audit_key = _load_key(args.audit_key) if args.audit_key else None
+        audit_key = _load_key(args.audit_key, args) if args.audit_key else None
         log = AuditLog(args.audit or default_store_url(), key=audit_key)  # also reconciles (see audit reconcile)
         if log.last_reconcile is not None and log.last_reconcile.failed:
             print(f"synthmark: note: {log.last_reconcile.summary()} (outputs left unpublished by an earlier crash)",
@@ -99,7 +112,7 @@ def _cmd_inspect(args) -> int:
 
     from .pipeline import inspect_file
 
-    key = _load_key(args.key) if args.key else None
+    key = _load_key(args.key, args) if args.key else None
     report = inspect_file(args.file, key=key, max_seconds=args.max_seconds)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -150,7 +163,7 @@ def _cmd_demo(args) -> int:
 def _audit_open(args, *, read_only: bool, **options):
     from .audit import AuditLog, default_store_url
 
-    key = _load_key(args.key) if getattr(args, "key", None) else None
+    key = _load_key(args.key, args) if getattr(args, "key", None) else None
     url = args.store or default_store_url()
     return AuditLog(url, key=key, read_only=read_only, **options)
 
@@ -250,6 +263,8 @@ def _add_audit_parser(sub) -> None:
     p.set_defaults(func=_cmd_audit_show)
     for p in (p_verify, p_purge, p_export, p_reconcile, p):
         p.add_argument("--store", default=None, help=store_help)
+    for p in (p_verify, p_purge, p_reconcile):
+        _allow_insecure_option(p)
 
 
 def _cmd_warmup(args) -> int:
@@ -305,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-audit", dest="no_audit", action="store_true", help="do not write the audit log")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _allow_insecure_option(p)
     p.set_defaults(func=_cmd_label)
 
     p = sub.add_parser("inspect", help="read a file's AIGC record and detect the watermark")
@@ -312,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", help="key file: detect the watermark and verify ReservedCode1")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--max-seconds", dest="max_seconds", type=float, default=60.0, help="seconds analysed (default 60)")
+    _allow_insecure_option(p)
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("demo", help="make a sample clip, label it, inspect it, print a summary")
