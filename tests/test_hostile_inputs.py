@@ -126,3 +126,26 @@ def test_non_utf8_container_tags_give_clean_results(name, where, labeled_clips, 
     capsys.readouterr()
     assert main(["inspect", str(bad)]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("codec", ["libopus"])  # (this FFmpeg has no Vorbis encoder but the experimental one)
+def test_ogg_page_without_packets_is_a_media_error(codec, key, tmp_path, capsys):
+    a = samples.make_audio(tmp_path / "a.ogg", codec=codec, seconds=1.0)
+    d = open(a, "rb").read()
+    p = d.find(b"OggS", 4)  # the reproducer: a copy of the second page's header with 0 segments
+    h = bytearray(d[p:p + 27])
+    h[26] = 0
+    bad = tmp_path / "bad.ogg"
+    bad.write_bytes(d[:p] + bytes(h) + d[p:])
+    with pytest.raises(MediaError, match="malformed"):
+        read_record(bad)
+    with pytest.raises(MediaError):
+        sm.inspect_file(bad, key=key)
+    with pytest.raises(MediaError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sm.label_file(bad, tmp_path / "out.ogg", key=key, producer="ACME", content_id="o")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ogg", "bad.ogg"]
+    capsys.readouterr()
+    assert main(["inspect", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("synthmark: error: ") and "Traceback" not in err
