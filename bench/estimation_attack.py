@@ -64,22 +64,37 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
 
 
-def removal_and_forgery(mode, estimate, args, h, w, rows):
+def removal_and_forgery(mode, estimate, args, h, w, rows, forge_rows):
     rng = np.random.default_rng(1000 + args.seed)
-    before = after = found_after = 0
-    forged_found = forged_payload = forged_fixed = 0
-    psnr_r, psnr_f, scale_r, cos = [], [], [], []
+    names = [f"{f:g} x max" for f in A.REMOVAL_FRACTIONS] + ["projection"]
+    before = every = found_every = 0
+    read = dict.fromkeys(names, 0)
+    a_max, a_proj, cos, psnr_min = [], [], [], []
     for item in A.items(args.heldout, h, w, seed=10_000 + args.seed):
         payload = FIXED_PAYLOAD if mode == "fixed" else A.random_payload(rng)
         marked = mark(item, payload, args.strength)
         cos.append(cosine(estimate, marked.astype(np.float64) - item))
         before += sm.detect_frames(marked, key=KEY).payload == payload
-        attacked, a, p = A.apply_at_psnr(marked, estimate, item, -1.0, args.psnr)
-        det = sm.detect_frames(attacked, key=KEY)
-        after += det.payload == payload
-        found_after += det.found
-        psnr_r.append(p)
-        scale_r.append(a)
+        ok_all = found_all = True
+        for name, (attacked, a) in A.removal_attacks(marked, item, estimate, args.sigma, args.psnr).items():
+            det = sm.detect_frames(attacked, key=KEY)
+            read[name] += det.payload == payload
+            ok_all &= det.payload == payload
+            found_all &= det.found
+            psnr_min.append(A.psnr_y(attacked, item))
+            if name == "1 x max":
+                a_max.append(a)
+            elif name == "projection":
+                a_proj.append(a)
+        every += ok_all
+        found_every += found_all
+    n = args.heldout
+    pct = lambda k: f"{100 * k / n:.0f}%"  # noqa: E731
+    rows.append((mode, pct(before), *(pct(read[k]) for k in names), f"**{pct(every)}**", pct(found_every),
+                 f"{np.mean(a_max):.2f}", f"{np.mean(a_proj):.2f}", f"{min(psnr_min):.2f}", f"{np.mean(cos):.3f}"))
+    print(" | ".join(rows[-1]), flush=True)
+    forged_found = forged_payload = forged_fixed = 0
+    psnr_f = []
     for item in A.items(args.heldout, h, w, seed=20_000 + args.seed):
         forged, a, p = A.apply_at_psnr(item, estimate, item, +1.0, args.psnr)
         det = sm.detect_frames(forged, key=KEY)
@@ -87,13 +102,9 @@ def removal_and_forgery(mode, estimate, args, h, w, rows):
         forged_payload += det.payload is not None
         forged_fixed += det.payload == FIXED_PAYLOAD
         psnr_f.append(p)
-    n = args.heldout
-    rows.append((mode, f"{100 * before / n:.0f}%", f"{100 * after / n:.0f}%", f"{100 * found_after / n:.0f}%",
-                 f"{np.mean(scale_r):.2f}", f"{min(psnr_r):.2f}", f"{np.mean(cos):.3f}",
-                 f"{100 * forged_found / n:.0f}%", f"{100 * forged_payload / n:.0f}%"
-                 + (f" ({100 * forged_fixed / n:.0f}% = the fixed payload)" if mode == "fixed" else ""),
-                 f"{min(psnr_f):.2f}"))
-    print(" | ".join(rows[-1]), flush=True)
+    forge_rows.append((mode, pct(forged_found), pct(forged_payload),
+                       pct(forged_fixed) if mode == "fixed" else "-", f"{min(psnr_f):.2f}"))
+    print(" | ".join(forge_rows[-1]), flush=True)
 
 
 def single_copy(args, h, w, rows):
@@ -131,11 +142,11 @@ def main() -> int:
     args = parser.parse_args()
     w, h = map(int, args.size.split("x"))
     t0 = time.perf_counter()
-    rows = []
+    rows, forge_rows = [], []
     for mode in args.modes.split(","):
         estimate, took = build_estimate(mode, args.items, h, w, args.sigma, args.strength, args.seed)
         print(f"{mode}: {args.items} items marked and averaged in {took:.1f} s", flush=True)
-        removal_and_forgery(mode, estimate, args, h, w, rows)
+        removal_and_forgery(mode, estimate, args, h, w, rows, forge_rows)
     copy_rows = []
     if args.pairs:
         single_copy(args, h, w, copy_rows)
@@ -154,15 +165,27 @@ def main() -> int:
         "tests/data (many items, only five source pictures). "
         f"Estimate: float64 mean of {args.items} marked items under one key, minus its Gaussian blur "
         f"(sigma {args.sigma:g} px), scaled to unit luma RMS. Held-out items are fresh random crops "
-        f"({args.heldout} per mode). Removal subtracts the estimate from a held-out marked item, forgery "
-        f"adds it to an unmarked held-out item, each at the largest scale keeping PSNR-Y >= {args.psnr:g} dB "
-        "against the unmarked item. Modes: random = random payload per item; fixed = one payload for all; "
+        f"({args.heldout} per mode). Modes: random = random payload per item; fixed = one payload for all; "
         "videos = frames of 3 pan/zoom clips (one payload per clip).",
         "",
-        "| mode | payload exact before | payload exact after removal | found after removal | scale (luma RMS) | "
-        "min PSNR-Y removal | cos(estimate, true mark) | forged: found | forged: any payload | min PSNR-Y forged |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"Removal: the estimate is subtracted from each held-out marked item at 0.25 / 0.5 / 0.75 / 1 x the "
+        f"largest scale that keeps PSNR-Y >= {args.psnr:g} dB against the unmarked item, and at the blind "
+        "projection scale (the item's high-passed luma projected on the estimate, capped at the largest). "
+        "Subtracting more than the mark's amplitude inverts it, so the largest scale is not always the worst; "
+        "'every scale' counts items whose payload is exact at all five (the figure the issue's >= 95% target "
+        "applies to). cos = cosine between the estimate and a held-out item's true mark (marked - original, luma).",
+        "",
+        "| mode | exact before | 0.25 x max | 0.5 x max | 0.75 x max | 1 x max | projection | exact at every scale "
+        "| found at every scale | max scale (luma RMS) | projection scale | min PSNR-Y | cos |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *("| " + " | ".join(r) + " |" for r in rows),
+        "",
+        f"Forgery (copy attack): the same estimate added to {args.heldout} unmarked held-out items at the "
+        f"largest scale keeping PSNR-Y >= {args.psnr:g} dB.",
+        "",
+        "| estimate from | forged: found | forged: any payload | forged: the fixed payload | min PSNR-Y |",
+        "|---|---|---|---|---|",
+        *("| " + " | ".join(r) + " |" for r in forge_rows),
         "",
     ]
     if copy_rows:

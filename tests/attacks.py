@@ -24,7 +24,7 @@ RESAMPLE = Image.Resampling.BICUBIC
 
 
 def resize(rgb: np.ndarray, width: int, height: int, resample=RESAMPLE) -> np.ndarray:
-    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize((width, height), resample))
+    return np.array(Image.fromarray(np.ascontiguousarray(rgb)).resize((width, height), resample))
 
 
 def random_item(rng: np.random.Generator, height: int, width: int, photos=media.PHOTOS) -> np.ndarray:
@@ -43,7 +43,7 @@ def random_item(rng: np.random.Generator, height: int, width: int, photos=media.
         out = out[:, ::-1]
     if rng.random() < 0.25:
         out = out[::-1]
-    return np.ascontiguousarray(out)
+    return np.array(out, order="C")  # a writable copy (marking works in place)
 
 
 def items(n: int, height: int, width: int, seed: int, photos=media.PHOTOS):
@@ -142,6 +142,11 @@ def denoise_residual(image: np.ndarray, method: str = "gauss2") -> np.ndarray:
     return unit_luma(res)
 
 
+def apply_scaled(base: np.ndarray, signal: np.ndarray, a: float) -> np.ndarray:
+    """base + a * signal, rounded and clipped to uint8."""
+    return np.clip(np.rint(base.astype(np.float64) + a * signal), 0, 255).astype(np.uint8)
+
+
 def apply_at_psnr(base: np.ndarray, signal: np.ndarray, reference: np.ndarray, sign: float,
                   target_db: float = 38.0) -> tuple[np.ndarray, float, float]:
     """base + sign * a * signal (rounded, clipped) at the largest a that keeps PSNR-Y >= target vs reference.
@@ -149,21 +154,40 @@ def apply_at_psnr(base: np.ndarray, signal: np.ndarray, reference: np.ndarray, s
     Returns (image, a, PSNR-Y). a is in luma levels RMS of the (unit-RMS) signal.
     """
     base = base.astype(np.float64)
-
-    def make(a):
-        return np.clip(np.rint(base + sign * a * signal), 0, 255).astype(np.uint8)
-
     lo, hi = 0.0, 1.0
-    while psnr_y(make(hi), reference) >= target_db and hi < 256:
+    while psnr_y(apply_scaled(base, signal, sign * hi), reference) >= target_db and hi < 256:
         lo, hi = hi, hi * 2
     for _ in range(18):
         mid = (lo + hi) / 2
-        if psnr_y(make(mid), reference) >= target_db:
+        if psnr_y(apply_scaled(base, signal, sign * mid), reference) >= target_db:
             lo = mid
         else:
             hi = mid
-    out = make(lo)
+    out = apply_scaled(base, signal, sign * lo)
     return out, lo, psnr_y(out, reference)
+
+
+def projection_scale(marked: np.ndarray, estimate: np.ndarray, sigma: float) -> float:
+    """A blind attacker's removal scale: the projection of the item's high-passed luma on the estimate
+    (remodulation: how much of the estimated pattern this item seems to carry)."""
+    e = media.luma(estimate)
+    return max(0.0, float(np.mean(media.luma(highpass(marked, sigma)) * e) / np.mean(e * e)))
+
+
+REMOVAL_FRACTIONS = (0.25, 0.5, 0.75, 1.0)  # of the largest scale that keeps the PSNR floor
+
+
+def removal_attacks(marked: np.ndarray, original: np.ndarray, estimate: np.ndarray, sigma: float,
+                    target_db: float = 38.0) -> dict:
+    """Name -> (attacked image, scale) for the estimate subtracted at several scales, all within the
+    PSNR-Y floor: fractions of the largest allowed scale, and the blind projection scale (capped at the
+    largest). Subtracting more than the mark's own amplitude inverts it, so the largest scale is not
+    always the worst for the mark; a result should hold at every scale."""
+    _, a_max, _ = apply_at_psnr(marked, estimate, original, -1.0, target_db)
+    out = {f"{f:g} x max": (apply_scaled(marked, estimate, -f * a_max), f * a_max) for f in REMOVAL_FRACTIONS}
+    a = min(projection_scale(marked, estimate, sigma), a_max)
+    out["projection"] = (apply_scaled(marked, estimate, -a), a)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -272,15 +296,13 @@ def fit_and_pad(rgb: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
 
 
 def keystone(rgb: np.ndarray, amount: float) -> np.ndarray:
-    """Mild perspective: the top edge shrunk (amount > 0) or widened (< 0) by `amount` of the width,
-    as a phone filming a screen gives; same output size, black where nothing maps."""
+    """Mild perspective, as a phone filming a screen gives: one horizontal edge of the picture narrowed
+    by |amount| of the width (amount > 0: the top edge, < 0: the bottom edge); same output size, black
+    where nothing maps."""
     h, w = rgb.shape[:2]
     d = abs(amount) * w / 2
-    if amount > 0:  # source quad (top narrower in the output = wider in the source)
-        quad = (-d, 0, 0, h, w, h, w + d, 0)
-    else:
-        quad = (0, 0, -d, h, w + d, h, w, 0)
-    # PIL QUAD maps output corners (UL, LL, LR, UR) to the given source points
+    # source points for PIL's QUAD: (upper left, lower left, lower right, upper right)
+    quad = (-d, 0, 0, h, w, h, w + d, 0) if amount > 0 else (0, 0, -d, h, w + d, h, w, 0)
     return np.asarray(Image.fromarray(rgb).transform((w, h), Image.Transform.QUAD, quad, resample=RESAMPLE))
 
 

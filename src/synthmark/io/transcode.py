@@ -15,6 +15,7 @@ import av
 import numpy as np
 
 from ..errors import MediaError
+from .remux import METADATA_ERRORS
 from .audio import AudioSettings, FloatPlanarReader, FloatPlanarWriter, add_audio_encoder
 from .video import VideoSettings, add_video_encoder, writable_frame
 
@@ -63,7 +64,7 @@ def _unusable_stream(stream) -> str | None:
 
 def open_input(src):
     try:
-        container = av.open(os.fspath(src))
+        container = av.open(os.fspath(src), metadata_errors=METADATA_ERRORS)
     except (av.FFmpegError, UnicodeDecodeError) as exc:
         raise _media_error(src, exc) from None
     try:
