@@ -286,6 +286,8 @@ def label_file(
     user_ref: str | None = None,
     audit=None,
     overwrite: bool = False,
+    edits=None,
+    consent_ref: str | None = None,
 ) -> Report:
     """Label ``src`` fully and publish the result atomically at ``dst``; return a Report.
 
@@ -303,6 +305,11 @@ def label_file(
     appends a ``'failed'`` record for it. ``src`` is never modified; on any failure nothing is left at ``dst``.
     An existing ``dst`` is replaced only with ``overwrite=True`` (else OutputExistsError, before any work;
     a ``dst`` that appears while the job runs is not replaced either).
+
+    ``user_ref`` (whom the content was generated for), ``edits`` (e.g. ``{"face"}``: what of a real
+    person the content edits) and ``consent_ref`` go into the audit event; the host's
+    :class:`synthmark.Policy` decides, before any work, whether a missing ``user_ref`` (when an audit
+    record is written) or a missing ``consent_ref`` for such an edit is refused (the default).
     """
     t0 = time.perf_counter()
     if not isinstance(key, Key):
@@ -323,6 +330,13 @@ def label_file(
     from .audit.hooks import check_ready
 
     check_ready(audit)  # a wrong or read-only audit store fails here, before any labeling work
+    from .audit import registered_sinks
+    from .policy import get_policy
+
+    policy_notes: list = []
+    user_ref, edit_list = get_policy().check_job(
+        user_ref=user_ref, edits=edits, consent_ref=consent_ref,
+        recorded=audit is not None or bool(registered_sinks()), notes=policy_notes)
     src, dst = Path(src), Path(dst)
     kind = sniff(src)
     if dst.exists() and dst.resolve() == src.resolve():
@@ -422,8 +436,9 @@ def label_file(
                 report.applied["audio watermark"] = f"payload 0x{payload:016x}"
         report.applied["metadata"] = f"AIGC record, Label {record.label}"
         report.record = record
-        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref or producer, audit,
-                            overwrite)
+        notes.extend(policy_notes)
+        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, audit, overwrite,
+                            user_ref=user_ref, consent_ref=consent_ref, edits=edit_list)
     except BaseException:
         remove_quietly(tmp)
         raise
@@ -456,7 +471,8 @@ def _label_image(src, tmp, kind, visible, vwm, report) -> None:
     Path(tmp).write_bytes(carry.carry(data, Path(tmp).read_bytes(), kind))
 
 
-def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit, overwrite) -> None:
+def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, audit, overwrite, *,
+                        user_ref, consent_ref, edits) -> None:
     """Durable audit record first (with dst as its output_path, marked in doubt), then the atomic
     rename onto dst (synthmark.audit.publish). A crash in between is settled by AuditLog.reconcile."""
     from .audit import AuditEvent, registered_sinks
@@ -477,8 +493,12 @@ def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload,
             labels[layer.replace(" ", "_")] = what
     if "video watermark" in report.applied or "audio watermark" in report.applied or "image watermark" in report.applied:
         labels["watermark"] = {"payload": f"{payload:016x}", "key_id": key.id}
-    event = AuditEvent(user_ref=user_ref, content_id=record.produce_id, media_type=_media_type(kind, has_video),
-                       output_sha256=sha256_file(tmp), labels=labels, host={"format": kind})
+    from .policy import UNATTRIBUTED
+
+    host = {"format": kind, "edits": edits} if edits else {"format": kind}
+    event = AuditEvent(user_ref=user_ref or UNATTRIBUTED, content_id=record.produce_id,  # (a sink added mid-job)
+                       media_type=_media_type(kind, has_video), output_sha256=sha256_file(tmp), labels=labels,
+                       host=host, consent_ref=consent_ref)
     # raises AuditError if a durable store failed (nothing is published; the caller removes tmp)
     result = audit_publish(tmp, dst, event, audit=audit, replace=overwrite)
     report.applied["audit"] = f"event {event.event_id} ({len(result.records)} durable store(s))"
