@@ -79,7 +79,7 @@ def _cmd_label(args) -> int:
     bar = _ProgressBar("labeling", sys.stderr.isatty() and not args.quiet)
     options = {}
     for name in ("video_codec", "crf", "video_bitrate", "preset", "audio_codec", "audio_bitrate", "payload",
-                 "propagator", "propagate_id", "user_ref"):
+                 "propagator", "propagate_id", "user_ref", "max_pixels", "max_seconds"):
         value = getattr(args, name)
         if value is not None:
             options[name] = value
@@ -113,7 +113,8 @@ def _cmd_inspect(args) -> int:
     from .pipeline import inspect_file
 
     key = _load_key(args.key, args) if args.key else None
-    report = inspect_file(args.file, key=key, max_seconds=args.max_seconds)
+    options = {} if args.max_pixels is None else {"max_pixels": args.max_pixels}
+    report = inspect_file(args.file, key=key, max_seconds=args.max_seconds, **options)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -319,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-key", dest="audit_key", metavar="KEYFILE", help="key that signs the audit log")
     p.add_argument("--no-audit", dest="no_audit", action="store_true", help="do not write the audit log")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--max-pixels", dest="max_pixels", type=int, metavar="N",
+                   help="refuse frames over N pixels (default 150000000: protects against decompression bombs)")
+    p.add_argument("--max-seconds", dest="max_seconds", type=float, metavar="S",
+                   help="refuse media longer than S seconds (default 14400)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     _allow_insecure_option(p)
     p.set_defaults(func=_cmd_label)
@@ -328,6 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", help="key file: detect the watermark and verify ReservedCode1")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--max-seconds", dest="max_seconds", type=float, default=60.0, help="seconds analysed (default 60)")
+    p.add_argument("--max-pixels", dest="max_pixels", type=int, metavar="N",
+                   help="refuse frames over N pixels (default 150000000: protects against decompression bombs)")
     _allow_insecure_option(p)
     p.set_defaults(func=_cmd_inspect)
 
