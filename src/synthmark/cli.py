@@ -170,10 +170,17 @@ def _audit_open(args, *, read_only: bool, **options):
 
 
 def _cmd_audit_verify(args) -> int:
+    checkpoints = None
+    if args.checkpoint:
+        from .audit import load_checkpoints
+
+        checkpoints = [cp for path in args.checkpoint for cp in load_checkpoints(path)]
     with _audit_open(args, read_only=True) as log:
-        result = log.verify()
+        result = log.verify(checkpoints=checkpoints)
         pending = log.pending()
     print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     if result.ok and pending:
         print(f"note: {len(pending)} record(s) whose output publication is not confirmed (in flight, or left by a "
               "crash: run 'synthmark audit reconcile')")
@@ -231,6 +238,9 @@ def _add_audit_parser(sub) -> None:
 
     p = asub.add_parser("verify", help="walk the hash chain; exit 1 when it is broken")
     p.add_argument("--key", help="key file to check the records' MACs (signed logs)")
+    p.add_argument("--checkpoint", action="append", metavar="FILE",
+                   help="checkpoints kept by a witness (JSON lines, see AuditLog(witness=...)): the log must still "
+                        "hold each one's record with its hash; repeatable")
     p.set_defaults(func=_cmd_audit_verify)
     p_verify = p
 
