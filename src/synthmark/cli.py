@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 
 from . import __version__
 from .errors import SynthmarkError
@@ -362,11 +365,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM/SIGHUP as an exception, so a job unwinds as it does on Ctrl-C: the temporary output is
+    removed, an audit record already written is withdrawn (the default action kills without cleanup)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, _frame):
+    raise _Terminated(signum)
+
+
+@contextlib.contextmanager
+def _termination_unwinds():
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    saved = {s: signal.signal(s, _raise_terminated) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with _termination_unwinds():
+            return args.func(args)
+    except _Terminated as exc:
+        print(f"synthmark: terminated ({signal.Signals(exc.signum).name})", file=sys.stderr)
+        return 128 + exc.signum
     except BrokenPipeError:
         # the reader went away (``synthmark audit export | head``): not an error of ours. Exit like a command
         # killed by SIGPIPE, and point stdout at /dev/null so the interpreter's final flush stays quiet.
