@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 
 from . import __version__
 from .errors import SynthmarkError
@@ -88,7 +91,7 @@ def _cmd_label(args) -> int:
     bar = _ProgressBar("labeling", sys.stderr.isatty() and not args.quiet)
     options = {}
     for name in ("video_codec", "crf", "video_bitrate", "preset", "audio_codec", "audio_bitrate", "payload",
-                 "propagator", "propagate_id", "user_ref", "edits", "consent_ref"):
+                 "propagator", "propagate_id", "user_ref", "edits", "consent_ref", "max_pixels", "max_seconds"):
         value = getattr(args, name)
         if value is not None:
             options[name] = value
@@ -122,7 +125,8 @@ def _cmd_inspect(args) -> int:
     from .pipeline import inspect_file
 
     key = _load_key(args.key, args) if args.key else None
-    report = inspect_file(args.file, key=key, max_seconds=args.max_seconds)
+    options = {} if args.max_pixels is None else {"max_pixels": args.max_pixels}
+    report = inspect_file(args.file, key=key, max_seconds=args.max_seconds, **options)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -345,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-key", dest="audit_key", metavar="KEYFILE", help="key that signs the audit log")
     p.add_argument("--no-audit", dest="no_audit", action="store_true", help="do not write the audit log")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--max-pixels", dest="max_pixels", type=int, metavar="N",
+                   help="refuse frames over N pixels (default 150000000: protects against decompression bombs)")
+    p.add_argument("--max-seconds", dest="max_seconds", type=float, metavar="S",
+                   help="refuse media longer than S seconds (default 14400)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     _allow_insecure_option(p)
     p.set_defaults(func=_cmd_label)
@@ -354,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", help="key file: detect the watermark and verify ReservedCode1")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--max-seconds", dest="max_seconds", type=float, default=60.0, help="seconds analysed (default 60)")
+    p.add_argument("--max-pixels", dest="max_pixels", type=int, metavar="N",
+                   help="refuse frames over N pixels (default 150000000: protects against decompression bombs)")
     _allow_insecure_option(p)
     p.set_defaults(func=_cmd_inspect)
 
@@ -371,11 +381,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM/SIGHUP as an exception, so a job unwinds as it does on Ctrl-C: the temporary output is
+    removed, an audit record already written is withdrawn (the default action kills without cleanup)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, _frame):
+    raise _Terminated(signum)
+
+
+@contextlib.contextmanager
+def _termination_unwinds():
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    saved = {s: signal.signal(s, _raise_terminated) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with _termination_unwinds():
+            return args.func(args)
+    except _Terminated as exc:
+        print(f"synthmark: terminated ({signal.Signals(exc.signum).name})", file=sys.stderr)
+        return 128 + exc.signum
     except BrokenPipeError:
         # the reader went away (``synthmark audit export | head``): not an error of ours. Exit like a command
         # killed by SIGPIPE, and point stdout at /dev/null so the interpreter's final flush stays quiet.

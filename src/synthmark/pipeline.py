@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import limits
 from .errors import (FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError,
                      OutputExistsError)
 from .io.atomic import publish, remove_quietly, sha256_file, temp_path_for
@@ -286,6 +287,8 @@ def label_file(
     user_ref: str | None = None,
     audit=None,
     overwrite: bool = False,
+    max_pixels: int | None = limits.MAX_PIXELS,
+    max_seconds: float | None = limits.MAX_SECONDS,
     edits=None,
     consent_ref: str | None = None,
 ) -> Report:
@@ -303,6 +306,8 @@ def label_file(
     recorded durably before ``dst`` is published (``synthmark.audit.publish``); if the process dies in
     between, the next writable ``AuditLog`` opened on this host (or ``synthmark audit reconcile``)
     appends a ``'failed'`` record for it. ``src`` is never modified; on any failure nothing is left at ``dst``.
+    Untrusted input is bounded: LimitExceededError, from the headers and before decoding, for frames over
+    ``max_pixels`` pixels or media over ``max_seconds`` (None: no limit; see synthmark.limits).
     An existing ``dst`` is replaced only with ``overwrite=True`` (else OutputExistsError, before any work;
     a ``dst`` that appears while the job runs is not replaced either).
 
@@ -337,8 +342,10 @@ def label_file(
     user_ref, edit_list = get_policy().check_job(
         user_ref=user_ref, edits=edits, consent_ref=consent_ref,
         recorded=audit is not None or bool(registered_sinks()), notes=policy_notes)
+    max_pixels, max_seconds = limits.check_max_pixels(max_pixels), limits.check_max_seconds(max_seconds)
     src, dst = Path(src), Path(dst)
     kind = sniff(src)
+    _check_still(src, kind, max_pixels)
     if dst.exists() and dst.resolve() == src.resolve():
         raise InvalidArgumentError("dst: must differ from src (the input is never modified)")
     if dst.is_dir():
@@ -354,7 +361,9 @@ def label_file(
     from .io.video import VideoSettings
 
     # one open of the source for its duration (label schedules that also mark the end) and its tags
-    info = probe(src) if kind not in IMAGE_KINDS else None
+    info = probe(src, max_pixels) if kind not in IMAGE_KINDS else None
+    if info is not None:
+        limits.check_duration(src, info["duration"], max_seconds)
     src_kind = kind
     kind = output_kind(src_kind, dst, info is not None and any(
         st["type"] == "video" and not st["attached_pic"] for st in info["streams"]))
@@ -396,7 +405,7 @@ def label_file(
         has_video = False
         if kind in IMAGE_KINDS:
             has_video = True
-            _label_image(src, tmp, kind, visible, vwm, report)
+            _label_image(src, tmp, kind, visible, vwm, report, max_pixels)
             write_record(tmp, record, merge=False)
         else:
             from .io.transcode import transcode
@@ -415,7 +424,7 @@ def label_file(
                 src, tmp, kind, video_fn=video_fn, audio_factory=audio_factory,
                 video=video_settings, audio=audio_settings,
                 metadata={"AIGC": record.to_json()} if in_container else None,
-                progress=progress,
+                progress=progress, max_pixels=max_pixels, max_seconds=max_seconds,
             )
             report.video_frames, report.audio_samples = stats.video_frames, stats.audio_samples
             report.duration, report.streams = stats.duration, stats.streams
@@ -447,14 +456,22 @@ def label_file(
     return report
 
 
-def _label_image(src, tmp, kind, visible, vwm, report) -> None:
+def _check_still(path, kind: str, max_pixels: int | None) -> None:
+    """Refuse a PNG/JPEG over ``max_pixels`` from its header, before any decoder allocates the frame."""
+    if kind in IMAGE_KINDS and max_pixels is not None:
+        size = limits.still_dimensions(path, kind)
+        if size is not None:
+            limits.check_pixels(path, *size, max_pixels)
+
+
+def _label_image(src, tmp, kind, visible, vwm, report, max_pixels) -> None:
     from .io.transcode import iter_video_frames
     from .io.video import encode_still, oriented
     from .metadata import carry
 
     data = Path(src).read_bytes()
     turn = carry.orientation(data, kind)
-    frame = next(iter(iter_video_frames(src)), None)
+    frame = next(iter(iter_video_frames(src, max_pixels=max_pixels)), None)
     if frame is None:
         raise MediaError(f"{src}: no decodable picture")
     has_alpha = "a" in frame.format.name.replace("gray", "")
@@ -505,15 +522,20 @@ def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload,
 
 
 def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60.0,
-                 user_declared: bool = False) -> Report:
+                 user_declared: bool = False, max_pixels: int | None = limits.MAX_PIXELS) -> Report:
     """Read a file's labels: the AIGC record (and whether ``ReservedCode1`` verifies with ``key``),
     the watermark per medium (with ``key``; the first ``max_seconds`` are analysed), and the
-    ``Label`` a platform should show."""
+    ``Label`` a platform should show. LimitExceededError for frames over ``max_pixels`` (from the headers,
+    before decoding; None: no limit)."""
     t0 = time.perf_counter()
     if key is not None and not isinstance(key, Key):
         raise InvalidTypeError(f"key: expected synthmark.Key or None, got {type(key).__name__}")
+    max_pixels = limits.check_max_pixels(max_pixels)
+    if max_seconds is not None:
+        max_seconds = limits.check_max_seconds(max_seconds)
     path = Path(path)
     kind = sniff(path)
+    _check_still(path, kind, max_pixels)
     report = Report(path=str(path), format=kind)
     try:
         report.record = read_record(path)
@@ -521,7 +543,7 @@ def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60
         report.notes.append(f"malformed AIGC record: {exc}")
     from .io.transcode import iter_video_frames, probe, read_audio
 
-    info = probe(path)
+    info = probe(path, max_pixels)
     report.duration = info["duration"]
     report.streams = [(s["index"], s["type"], s["codec"]) for s in info["streams"]]
     has_video = any(s["type"] == "video" for s in info["streams"])
@@ -529,7 +551,7 @@ def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60
     if key is not None:
         if has_video:
             frames = (f.to_ndarray(format="gray") if kind in IMAGE_KINDS else f
-                      for f in iter_video_frames(path, max_seconds))
+                      for f in iter_video_frames(path, max_seconds, max_pixels=max_pixels))
             report.detections["video" if kind not in IMAGE_KINDS else "image"] = detect_frames(frames, key=key)
         if has_audio:
             got = read_audio(path, max_seconds)
