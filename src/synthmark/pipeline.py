@@ -82,7 +82,11 @@ def platform_record(existing: AigcRecord | None, *, propagator: str, propagate_i
 
 @dataclass
 class Report:
-    """What ``label_file`` did or what ``inspect_file`` found."""
+    """What ``label_file`` did (``action='label'``) or what ``inspect_file`` found (``'inspect'``).
+
+    ``to_dict`` holds only the fields of that action: a label report has no detections, an inspect
+    report nothing applied; without a key inspect says ``watermark_checked: false`` and leaves out
+    the detections, the payload and ``record_verified``."""
 
     path: str
     format: str
@@ -99,29 +103,37 @@ class Report:
     audio_samples: int = 0
     duration: float | None = None
     elapsed: float = 0.0
+    action: str = "label"
+    watermark_checked: bool = False  # inspect: a key was given, so the watermark and ReservedCode1 were checked
 
     def to_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "source": self.source,
-            "format": self.format,
-            "record": None if self.record is None else self.record.to_dict(),
-            "record_verified": self.record_verified,
-            "detections": {
-                k: {"found": d.found, "payload": None if d.payload is None else f"{d.payload:016x}",
-                    "false_alarm": d.false_alarm, "score": d.score}
-                for k, d in self.detections.items()
-            },
-            "platform_label": self.platform_label,
-            "payload": None if self.payload is None else f"{self.payload:016x}",
-            "applied": self.applied,
-            "notes": self.notes,
-            "streams": self.streams,
-            "video_frames": self.video_frames,
-            "audio_samples": self.audio_samples,
-            "duration": self.duration,
-            "elapsed": round(self.elapsed, 3),
-        }
+        d = {"path": self.path}
+        if self.action == "label":
+            d["source"] = self.source
+        d["format"] = self.format
+        d["record"] = None if self.record is None else self.record.to_dict()
+        if self.action == "inspect":
+            d["watermark_checked"] = self.watermark_checked
+            if self.watermark_checked:
+                d["record_verified"] = self.record_verified
+                d["detections"] = {
+                    k: {"found": det.found, "payload": None if det.payload is None else f"{det.payload:016x}",
+                        "false_alarm": det.false_alarm, "score": det.score}
+                    for k, det in self.detections.items()
+                }
+        d["platform_label"] = self.platform_label
+        if self.action == "label" or self.watermark_checked:
+            d["payload"] = None if self.payload is None else f"{self.payload:016x}"
+        if self.action == "label":
+            d["applied"] = self.applied
+        d["notes"] = self.notes
+        d["streams"] = self.streams
+        if self.action == "label":
+            d["video_frames"] = self.video_frames
+            d["audio_samples"] = self.audio_samples
+        d["duration"] = self.duration
+        d["elapsed"] = round(self.elapsed, 3)
+        return d
 
     def summary(self) -> str:
         lines = [f"{self.path} ({self.format})"]
@@ -136,6 +148,10 @@ class Report:
                 lines.append(f"            propagator {r.content_propagator}, PropagateID {r.propagate_id or '-'}")
             if self.record_verified is not None:
                 lines.append(f"  ReservedCode1: {'verifies with this key' if self.record_verified else 'does NOT verify with this key'}")
+            elif self.action == "inspect" and not self.watermark_checked:
+                lines.append("  ReservedCode1: not checked (no key)")
+        if self.action == "inspect" and not self.watermark_checked:
+            lines.append("  watermark: not checked (no key given; pass the key (--key) to detect it)")
         for name, d in self.detections.items():
             if d.found:
                 p = "unreadable" if d.payload is None else f"0x{d.payload:016x}"
@@ -536,7 +552,7 @@ def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60
     path = Path(path)
     kind = sniff(path)
     _check_still(path, kind, max_pixels)
-    report = Report(path=str(path), format=kind)
+    report = Report(path=str(path), format=kind, action="inspect", watermark_checked=key is not None)
     try:
         report.record = read_record(path)
     except MetadataError as exc:
