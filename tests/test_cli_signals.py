@@ -29,7 +29,7 @@ def test_signal_during_label_leaves_nothing(sig, long_clip, tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     proc = subprocess.Popen([sys.executable, "-m", "synthmark", "label", long_clip, str(out / "labeled.mp4"),
                              "--key", str(keyfile), "--producer", "ACME", "--content-id", "sig",
-                             "--audit", str(tmp_path / "audit.db")],
+                             "--audit", str(tmp_path / "audit.db"), "--user-ref", "u"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120

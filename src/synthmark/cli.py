@@ -78,11 +78,20 @@ def _cmd_label(args) -> int:
 
     from .pipeline import label_file
 
+    from .policy import get_policy
+
+    # the host's policy first (user_ref, consent for face/voice edits): refused before any work
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        args.user_ref, _ = get_policy().check_job(user_ref=args.user_ref, edits=args.edits,
+                                                  consent_ref=args.consent_ref, recorded=not args.no_audit)
+    for w in caught:
+        print(f"synthmark: warning: {w.message}", file=sys.stderr)
     key = _load_key(args.key, args)
     bar = _ProgressBar("labeling", sys.stderr.isatty() and not args.quiet)
     options = {}
     for name in ("video_codec", "crf", "video_bitrate", "preset", "audio_codec", "audio_bitrate", "payload",
-                 "propagator", "propagate_id", "user_ref", "max_pixels", "max_seconds"):
+                 "propagator", "propagate_id", "user_ref", "edits", "consent_ref", "max_pixels", "max_seconds"):
         value = getattr(args, name)
         if value is not None:
             options[name] = value
@@ -147,6 +156,7 @@ def _cmd_demo(args) -> int:
         with warnings.catch_warnings(), AuditLog(out_dir / "demo-audit.db") as log:
             warnings.simplefilter("ignore", RuntimeWarning)
             report = label_file(src, dst, key=key, producer="DemoProvider", content_id="demo-0001", audit=log,
+                                user_ref="demo-user",
                                 overwrite=True)  # its own sample files (--keep DIR may hold an earlier run's)
         print(report.summary())
         print("3. inspecting the labeled file with the key")
@@ -328,7 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", help="x264/x265 preset (default veryfast)")
     p.add_argument("--audio-codec", dest="audio_codec", help="default aac (libopus for WebM)")
     p.add_argument("--audio-bitrate", dest="audio_bitrate", type=int, help="audio bits/s")
-    p.add_argument("--user-ref", dest="user_ref", help="verified user id/pseudonym for the audit log")
+    p.add_argument("--user-ref", dest="user_ref",
+                   help="verified user id/pseudonym for the audit log (required when auditing, unless the host's "
+                        "policy allows unattributed records: SYNTHMARK_REQUIRE_USER_REF=0)")
+    p.add_argument("--edits", type=lambda v: [e for e in v.split(",") if e.strip()], metavar="KINDS",
+                   help="what of a real person the content edits, comma-separated (e.g. face,voice); face and voice "
+                        "need --consent-ref (SYNTHMARK_REQUIRE_CONSENT_FOR)")
+    p.add_argument("--consent-ref", dest="consent_ref", help="reference of the edited person's consent")
     p.add_argument("--audit", metavar="URL", help="audit store (default: $SYNTHMARK_AUDIT or ./synthmark-audit.db)")
     p.add_argument("--audit-key", dest="audit_key", metavar="KEYFILE", help="key that signs the audit log")
     p.add_argument("--no-audit", dest="no_audit", action="store_true", help="do not write the audit log")
