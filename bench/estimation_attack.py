@@ -165,8 +165,8 @@ def main() -> int:
         f"synthmark {sm.__version__}, commit {_commit()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"took {took:.0f} s.",
         "",
-        f"Items: {w}x{h} RGB, random crops (30-100% of the side) / rescales / flips of the five photos in "
-        "tests/data (many items, only five source pictures). "
+        f"Items: {w}x{h} RGB, random crops (30-100% of the side, upscaled at most 2x where the photo allows) / rescales "
+        "/ flips of the five photos in tests/data (many items, only five source pictures). "
         f"Estimate: float64 mean of {args.items} marked items under one key, minus its Gaussian blur "
         f"(sigma {args.sigma} px), scaled to unit luma RMS. Held-out items are fresh random crops "
         f"({args.heldout} per mode). Modes: random = random payload per item; fixed = one payload for all; "
