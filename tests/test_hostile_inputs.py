@@ -13,7 +13,8 @@ import pytest
 import synthmark as sm
 from synthmark import samples
 from synthmark.cli import main
-from synthmark.errors import MediaError, SynthmarkError
+from synthmark.errors import MediaError
+from synthmark.io.remux import remux
 from synthmark.metadata import read_record, riff_wav, write_record
 
 
@@ -81,3 +82,70 @@ def test_truncated_wav_with_a_real_size_is_still_an_error(tmp_path):
     p.write_bytes(fixed)
     with pytest.raises(MediaError, match="truncated"):
         read_record(p)
+
+
+@pytest.fixture(scope="module")
+def labeled_clips(key, tmp_path_factory):
+    d = tmp_path_factory.mktemp("clips")
+    out = {}
+    for name, kw in {"r.mkv": {}, "r.webm": dict(vcodec="libvpx-vp9", acodec="libopus"), "r.mp4": {}}.items():
+        plain = samples.make_clip(d / ("plain_" + name), seconds=0.4, width=128, height=96, fps=10, **kw)
+        src = d / name
+        remux(plain, src, {"r.mkv": "matroska", "r.webm": "webm", "r.mp4": "mp4"}[name], {"title": "Cafe"})
+        dst = d / ("L" + name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sm.label_file(src, dst, key=key, producer="ACME", content_id="x")
+        out[name] = dst
+    return out
+
+
+@pytest.mark.parametrize("name", ["r.mkv", "r.webm", "r.mp4"])
+@pytest.mark.parametrize("where", ["record", "title"])
+def test_non_utf8_container_tags_give_clean_results(name, where, labeled_clips, key, tmp_path, capsys):
+    b = bytearray(labeled_clips[name].read_bytes())
+    if where == "record":  # the reproducer: a 0xFF byte inside the AIGC record's JSON
+        b[b.find(b'"Label"') + 1] = 0xFF
+    else:  # a foreign title in latin-1
+        i = b.find(b"Cafe")
+        b[i:i + 4] = "Caf\u00e9".encode("latin-1")
+    bad = tmp_path / ("bad_" + name)
+    bad.write_bytes(bytes(b))
+    if where == "record":
+        with pytest.raises(sm.errors.MetadataError):
+            read_record(bad)
+        report = sm.inspect_file(bad, key=key)
+        assert report.record is None and any("malformed" in n for n in report.notes)
+        assert report.detections["video"].found  # the watermark still speaks
+    else:
+        assert read_record(bad).produce_id == "x"
+        assert sm.inspect_file(bad, key=key).record_verified
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sm.label_file(bad, tmp_path / ("again_" + name), key=key, producer="ACME", content_id="y")
+    capsys.readouterr()
+    assert main(["inspect", str(bad)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("codec", ["libopus"])  # (this FFmpeg has no Vorbis encoder but the experimental one)
+def test_ogg_page_without_packets_is_a_media_error(codec, key, tmp_path, capsys):
+    a = samples.make_audio(tmp_path / "a.ogg", codec=codec, seconds=1.0)
+    d = open(a, "rb").read()
+    p = d.find(b"OggS", 4)  # the reproducer: a copy of the second page's header with 0 segments
+    h = bytearray(d[p:p + 27])
+    h[26] = 0
+    bad = tmp_path / "bad.ogg"
+    bad.write_bytes(d[:p] + bytes(h) + d[p:])
+    with pytest.raises(MediaError, match="malformed"):
+        read_record(bad)
+    with pytest.raises(MediaError):
+        sm.inspect_file(bad, key=key)
+    with pytest.raises(MediaError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sm.label_file(bad, tmp_path / "out.ogg", key=key, producer="ACME", content_id="o")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ogg", "bad.ogg"]
+    capsys.readouterr()
+    assert main(["inspect", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("synthmark: error: ") and "Traceback" not in err

@@ -34,6 +34,7 @@ def sources(tmp_path_factory):
 def label(src, dst, key, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        kw.setdefault("user_ref", "user-1")  # recorded when audit= is given (the default policy needs it)
         return sm.label_file(src, dst, key=key, producer="ACME", content_id="out-1", **kw)
 
 

@@ -55,3 +55,10 @@ class OutputError(SynthmarkError, OSError):
 
 class OutputExistsError(OutputError, FileExistsError):
     """The output file already exists and overwriting it was not asked for."""
+
+
+class LimitExceededError(MediaError):
+    """A file is beyond a resource limit (pixels per frame, duration, decoded samples).
+
+    Raised before the work that would need the memory or time; the message names the option that raises
+    the limit (``max_pixels=``/``max_seconds=``, ``--max-pixels``/``--max-seconds``) for trusted files."""

@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import limits
 from .errors import (FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError,
                      OutputExistsError)
 from .io.atomic import publish, remove_quietly, sha256_file, temp_path_for
@@ -81,7 +82,11 @@ def platform_record(existing: AigcRecord | None, *, propagator: str, propagate_i
 
 @dataclass
 class Report:
-    """What ``label_file`` did or what ``inspect_file`` found."""
+    """What ``label_file`` did (``action='label'``) or what ``inspect_file`` found (``'inspect'``).
+
+    ``to_dict`` holds only the fields of that action: a label report has no detections, an inspect
+    report nothing applied; without a key inspect says ``watermark_checked: false`` and leaves out
+    the detections, the payload and ``record_verified``."""
 
     path: str
     format: str
@@ -98,29 +103,37 @@ class Report:
     audio_samples: int = 0
     duration: float | None = None
     elapsed: float = 0.0
+    action: str = "label"
+    watermark_checked: bool = False  # inspect: a key was given, so the watermark and ReservedCode1 were checked
 
     def to_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "source": self.source,
-            "format": self.format,
-            "record": None if self.record is None else self.record.to_dict(),
-            "record_verified": self.record_verified,
-            "detections": {
-                k: {"found": d.found, "payload": None if d.payload is None else f"{d.payload:016x}",
-                    "false_alarm": d.false_alarm, "score": d.score}
-                for k, d in self.detections.items()
-            },
-            "platform_label": self.platform_label,
-            "payload": None if self.payload is None else f"{self.payload:016x}",
-            "applied": self.applied,
-            "notes": self.notes,
-            "streams": self.streams,
-            "video_frames": self.video_frames,
-            "audio_samples": self.audio_samples,
-            "duration": self.duration,
-            "elapsed": round(self.elapsed, 3),
-        }
+        d = {"path": self.path}
+        if self.action == "label":
+            d["source"] = self.source
+        d["format"] = self.format
+        d["record"] = None if self.record is None else self.record.to_dict()
+        if self.action == "inspect":
+            d["watermark_checked"] = self.watermark_checked
+            if self.watermark_checked:
+                d["record_verified"] = self.record_verified
+                d["detections"] = {
+                    k: {"found": det.found, "payload": None if det.payload is None else f"{det.payload:016x}",
+                        "false_alarm": det.false_alarm, "score": det.score}
+                    for k, det in self.detections.items()
+                }
+        d["platform_label"] = self.platform_label
+        if self.action == "label" or self.watermark_checked:
+            d["payload"] = None if self.payload is None else f"{self.payload:016x}"
+        if self.action == "label":
+            d["applied"] = self.applied
+        d["notes"] = self.notes
+        d["streams"] = self.streams
+        if self.action == "label":
+            d["video_frames"] = self.video_frames
+            d["audio_samples"] = self.audio_samples
+        d["duration"] = self.duration
+        d["elapsed"] = round(self.elapsed, 3)
+        return d
 
     def summary(self) -> str:
         lines = [f"{self.path} ({self.format})"]
@@ -135,6 +148,10 @@ class Report:
                 lines.append(f"            propagator {r.content_propagator}, PropagateID {r.propagate_id or '-'}")
             if self.record_verified is not None:
                 lines.append(f"  ReservedCode1: {'verifies with this key' if self.record_verified else 'does NOT verify with this key'}")
+            elif self.action == "inspect" and not self.watermark_checked:
+                lines.append("  ReservedCode1: not checked (no key)")
+        if self.action == "inspect" and not self.watermark_checked:
+            lines.append("  watermark: not checked (no key given; pass the key (--key) to detect it)")
         for name, d in self.detections.items():
             if d.found:
                 p = "unreadable" if d.payload is None else f"0x{d.payload:016x}"
@@ -286,6 +303,10 @@ def label_file(
     user_ref: str | None = None,
     audit=None,
     overwrite: bool = False,
+    max_pixels: int | None = limits.MAX_PIXELS,
+    max_seconds: float | None = limits.MAX_SECONDS,
+    edits=None,
+    consent_ref: str | None = None,
 ) -> Report:
     """Label ``src`` fully and publish the result atomically at ``dst``; return a Report.
 
@@ -301,8 +322,15 @@ def label_file(
     recorded durably before ``dst`` is published (``synthmark.audit.publish``); if the process dies in
     between, the next writable ``AuditLog`` opened on this host (or ``synthmark audit reconcile``)
     appends a ``'failed'`` record for it. ``src`` is never modified; on any failure nothing is left at ``dst``.
+    Untrusted input is bounded: LimitExceededError, from the headers and before decoding, for frames over
+    ``max_pixels`` pixels or media over ``max_seconds`` (None: no limit; see synthmark.limits).
     An existing ``dst`` is replaced only with ``overwrite=True`` (else OutputExistsError, before any work;
     a ``dst`` that appears while the job runs is not replaced either).
+
+    ``user_ref`` (whom the content was generated for), ``edits`` (e.g. ``{"face"}``: what of a real
+    person the content edits) and ``consent_ref`` go into the audit event; the host's
+    :class:`synthmark.Policy` decides, before any work, whether a missing ``user_ref`` (when an audit
+    record is written) or a missing ``consent_ref`` for such an edit is refused (the default).
     """
     t0 = time.perf_counter()
     if not isinstance(key, Key):
@@ -323,8 +351,17 @@ def label_file(
     from .audit.hooks import check_ready
 
     check_ready(audit)  # a wrong or read-only audit store fails here, before any labeling work
+    from .audit import registered_sinks
+    from .policy import get_policy
+
+    policy_notes: list = []
+    user_ref, edit_list = get_policy().check_job(
+        user_ref=user_ref, edits=edits, consent_ref=consent_ref,
+        recorded=audit is not None or bool(registered_sinks()), notes=policy_notes)
+    max_pixels, max_seconds = limits.check_max_pixels(max_pixels), limits.check_max_seconds(max_seconds)
     src, dst = Path(src), Path(dst)
     kind = sniff(src)
+    _check_still(src, kind, max_pixels)
     if dst.exists() and dst.resolve() == src.resolve():
         raise InvalidArgumentError("dst: must differ from src (the input is never modified)")
     if dst.is_dir():
@@ -340,7 +377,9 @@ def label_file(
     from .io.video import VideoSettings
 
     # one open of the source for its duration (label schedules that also mark the end) and its tags
-    info = probe(src) if kind not in IMAGE_KINDS else None
+    info = probe(src, max_pixels) if kind not in IMAGE_KINDS else None
+    if info is not None:
+        limits.check_duration(src, info["duration"], max_seconds)
     src_kind = kind
     kind = output_kind(src_kind, dst, info is not None and any(
         st["type"] == "video" and not st["attached_pic"] for st in info["streams"]))
@@ -382,7 +421,7 @@ def label_file(
         has_video = False
         if kind in IMAGE_KINDS:
             has_video = True
-            _label_image(src, tmp, kind, visible, vwm, report)
+            _label_image(src, tmp, kind, visible, vwm, report, max_pixels)
             write_record(tmp, record, merge=False)
         else:
             from .io.transcode import transcode
@@ -401,7 +440,7 @@ def label_file(
                 src, tmp, kind, video_fn=video_fn, audio_factory=audio_factory,
                 video=video_settings, audio=audio_settings,
                 metadata={"AIGC": record.to_json()} if in_container else None,
-                progress=progress,
+                progress=progress, max_pixels=max_pixels, max_seconds=max_seconds,
             )
             report.video_frames, report.audio_samples = stats.video_frames, stats.audio_samples
             report.duration, report.streams = stats.duration, stats.streams
@@ -422,8 +461,9 @@ def label_file(
                 report.applied["audio watermark"] = f"payload 0x{payload:016x}"
         report.applied["metadata"] = f"AIGC record, Label {record.label}"
         report.record = record
-        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref or producer, audit,
-                            overwrite)
+        notes.extend(policy_notes)
+        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, audit, overwrite,
+                            user_ref=user_ref, consent_ref=consent_ref, edits=edit_list)
     except BaseException:
         remove_quietly(tmp)
         raise
@@ -432,14 +472,22 @@ def label_file(
     return report
 
 
-def _label_image(src, tmp, kind, visible, vwm, report) -> None:
+def _check_still(path, kind: str, max_pixels: int | None) -> None:
+    """Refuse a PNG/JPEG over ``max_pixels`` from its header, before any decoder allocates the frame."""
+    if kind in IMAGE_KINDS and max_pixels is not None:
+        size = limits.still_dimensions(path, kind)
+        if size is not None:
+            limits.check_pixels(path, *size, max_pixels)
+
+
+def _label_image(src, tmp, kind, visible, vwm, report, max_pixels) -> None:
     from .io.transcode import iter_video_frames
     from .io.video import encode_still, oriented
     from .metadata import carry
 
     data = Path(src).read_bytes()
     turn = carry.orientation(data, kind)
-    frame = next(iter(iter_video_frames(src)), None)
+    frame = next(iter(iter_video_frames(src, max_pixels=max_pixels)), None)
     if frame is None:
         raise MediaError(f"{src}: no decodable picture")
     has_alpha = "a" in frame.format.name.replace("gray", "")
@@ -456,7 +504,8 @@ def _label_image(src, tmp, kind, visible, vwm, report) -> None:
     Path(tmp).write_bytes(carry.carry(data, Path(tmp).read_bytes(), kind))
 
 
-def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit, overwrite) -> None:
+def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, audit, overwrite, *,
+                        user_ref, consent_ref, edits) -> None:
     """Durable audit record first (with dst as its output_path, marked in doubt), then the atomic
     rename onto dst (synthmark.audit.publish). A crash in between is settled by AuditLog.reconcile."""
     from .audit import AuditEvent, registered_sinks
@@ -477,31 +526,40 @@ def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload,
             labels[layer.replace(" ", "_")] = what
     if "video watermark" in report.applied or "audio watermark" in report.applied or "image watermark" in report.applied:
         labels["watermark"] = {"payload": f"{payload:016x}", "key_id": key.id}
-    event = AuditEvent(user_ref=user_ref, content_id=record.produce_id, media_type=_media_type(kind, has_video),
-                       output_sha256=sha256_file(tmp), labels=labels, host={"format": kind})
+    from .policy import UNATTRIBUTED
+
+    host = {"format": kind, "edits": edits} if edits else {"format": kind}
+    event = AuditEvent(user_ref=user_ref or UNATTRIBUTED, content_id=record.produce_id,  # (a sink added mid-job)
+                       media_type=_media_type(kind, has_video), output_sha256=sha256_file(tmp), labels=labels,
+                       host=host, consent_ref=consent_ref)
     # raises AuditError if a durable store failed (nothing is published; the caller removes tmp)
     result = audit_publish(tmp, dst, event, audit=audit, replace=overwrite)
     report.applied["audit"] = f"event {event.event_id} ({len(result.records)} durable store(s))"
 
 
 def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60.0,
-                 user_declared: bool = False) -> Report:
+                 user_declared: bool = False, max_pixels: int | None = limits.MAX_PIXELS) -> Report:
     """Read a file's labels: the AIGC record (and whether ``ReservedCode1`` verifies with ``key``),
     the watermark per medium (with ``key``; the first ``max_seconds`` are analysed), and the
-    ``Label`` a platform should show."""
+    ``Label`` a platform should show. LimitExceededError for frames over ``max_pixels`` (from the headers,
+    before decoding; None: no limit)."""
     t0 = time.perf_counter()
     if key is not None and not isinstance(key, Key):
         raise InvalidTypeError(f"key: expected synthmark.Key or None, got {type(key).__name__}")
+    max_pixels = limits.check_max_pixels(max_pixels)
+    if max_seconds is not None:
+        max_seconds = limits.check_max_seconds(max_seconds)
     path = Path(path)
     kind = sniff(path)
-    report = Report(path=str(path), format=kind)
+    _check_still(path, kind, max_pixels)
+    report = Report(path=str(path), format=kind, action="inspect", watermark_checked=key is not None)
     try:
         report.record = read_record(path)
     except MetadataError as exc:
         report.notes.append(f"malformed AIGC record: {exc}")
     from .io.transcode import iter_video_frames, probe, read_audio
 
-    info = probe(path)
+    info = probe(path, max_pixels)
     report.duration = info["duration"]
     report.streams = [(s["index"], s["type"], s["codec"]) for s in info["streams"]]
     has_video = any(s["type"] == "video" for s in info["streams"])
@@ -509,7 +567,7 @@ def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60
     if key is not None:
         if has_video:
             frames = (f.to_ndarray(format="gray") if kind in IMAGE_KINDS else f
-                      for f in iter_video_frames(path, max_seconds))
+                      for f in iter_video_frames(path, max_seconds, max_pixels=max_pixels))
             report.detections["video" if kind not in IMAGE_KINDS else "image"] = detect_frames(frames, key=key)
         if has_audio:
             got = read_audio(path, max_seconds)
