@@ -22,27 +22,6 @@ def _cmd_keygen(args) -> int:
     return 0
 
 
-class _ProgressBar:
-    """A one-line text progress bar on stderr (only drawn on a terminal)."""
-
-    def __init__(self, label: str, enabled: bool):
-        self.label, self.enabled, self.shown = label, enabled, False
-
-    def __call__(self, fraction: float) -> None:
-        if not self.enabled:
-            return
-        width = 30
-        done = int(round(fraction * width))
-        sys.stderr.write(f"\r{self.label} [{'#' * done}{'.' * (width - done)}] {fraction * 100:5.1f}%")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
 def _payload_arg(text: str) -> int:
     """--payload: a 64-bit unsigned int, decimal or 0x-hex."""
     try:
@@ -88,7 +67,11 @@ def _cmd_label(args) -> int:
     for w in caught:
         print(f"synthmark: warning: {w.message}", file=sys.stderr)
     key = _load_key(args.key, args)
-    bar = _ProgressBar("labeling", sys.stderr.isatty() and not args.quiet)
+    from ._progress import CompileNotice, ProgressBar, StatusLine
+
+    line = StatusLine(sys.stderr)
+    bar = ProgressBar("labeling", line, enabled=not args.quiet)
+    notice = CompileNotice(line) if not args.quiet else contextlib.nullcontext()
     options = {}
     for name in ("video_codec", "crf", "video_bitrate", "preset", "audio_codec", "audio_bitrate", "payload",
                  "propagator", "propagate_id", "user_ref", "edits", "consent_ref", "max_pixels", "max_seconds"):
@@ -105,7 +88,7 @@ def _cmd_label(args) -> int:
             print(f"synthmark: note: {log.last_reconcile.summary()} (outputs left unpublished by an earlier crash)",
                   file=sys.stderr)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), notice:
             warnings.simplefilter("ignore", RuntimeWarning)  # the report lists what was not applied
             report = label_file(args.input, args.output, key=key, producer=args.producer,
                                 content_id=args.content_id, label=args.label, progress=bar, audit=log,
@@ -139,11 +122,14 @@ def _cmd_demo(args) -> int:
     import warnings
     from pathlib import Path
 
+    from ._progress import CompileNotice, StatusLine
     from .keys import Key
     from .pipeline import inspect_file, label_file
     from .samples import make_clip
 
-    with tempfile.TemporaryDirectory(prefix="synthmark-demo-") as tmp:
+    line = StatusLine(sys.stdout)  # the steps and the compile notice share stdout
+    print = line.println  # noqa: A001 - every line of the demo goes through the status line
+    with tempfile.TemporaryDirectory(prefix="synthmark-demo-") as tmp, CompileNotice(line):
         out_dir = Path(args.keep) if args.keep else Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
         src, dst = out_dir / "sample.mp4", out_dir / "sample.labeled.mp4"
@@ -300,15 +286,19 @@ def _cmd_warmup(args) -> int:
         from .errors import InvalidArgumentError
 
         raise InvalidArgumentError(f"--rates: expected comma-separated sample rates in Hz, got {args.rates!r}") from None
+    from ._progress import CompileNotice, StatusLine
+
     total = 0.0
+    line = StatusLine(sys.stdout)
 
     def show(name: str, seconds: float) -> None:
         nonlocal total
         total += seconds
-        print(f"{name:16s} {seconds:6.2f} s")
+        line.println(f"{name:16s} {seconds:6.2f} s")
 
-    warm_up(rates, progress=show) if rates else warm_up(progress=show)
-    print(f"{'total':16s} {total:6.2f} s (the next processes load these kernels from the cache)")
+    with CompileNotice(line):
+        warm_up(rates, progress=show) if rates else warm_up(progress=show)
+    line.println(f"{'total':16s} {total:6.2f} s (the next processes load these kernels from the cache)")
     return 0
 
 
