@@ -42,7 +42,7 @@ def mark(frame: np.ndarray, payload: int, strength: float) -> np.ndarray:
     return sm.VideoWatermarker(KEY, payload, strength=strength).embed(frame.copy())
 
 
-def build_estimate(mode: str, n: int, h: int, w: int, sigma: float, strength: float, seed: int) -> tuple[np.ndarray, float]:
+def build_mean(mode: str, n: int, h: int, w: int, strength: float, seed: int) -> tuple[A.MeanEstimator, float]:
     rng = np.random.default_rng(seed)
     est = A.MeanEstimator()
     t = time.perf_counter()
@@ -56,7 +56,7 @@ def build_estimate(mode: str, n: int, h: int, w: int, sigma: float, strength: fl
     else:
         for item in A.items(n, h, w, seed=seed):
             est.add(mark(item, FIXED_PAYLOAD if mode == "fixed" else A.random_payload(rng), strength))
-    return est.estimate(sigma), time.perf_counter() - t
+    return est, time.perf_counter() - t
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -64,7 +64,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
 
 
-def removal_and_forgery(mode, estimate, args, h, w, rows, forge_rows):
+def removal_and_forgery(mode, sigma, estimate, args, h, w, rows, forge_rows):
     rng = np.random.default_rng(1000 + args.seed)
     names = [f"{f:g} x max" for f in A.REMOVAL_FRACTIONS] + ["projection"]
     before = every = found_every = 0
@@ -76,7 +76,7 @@ def removal_and_forgery(mode, estimate, args, h, w, rows, forge_rows):
         cos.append(cosine(estimate, marked.astype(np.float64) - item))
         before += sm.detect_frames(marked, key=KEY).payload == payload
         ok_all = found_all = True
-        for name, (attacked, a) in A.removal_attacks(marked, item, estimate, args.sigma, args.psnr).items():
+        for name, (attacked, a) in A.removal_attacks(marked, item, estimate, sigma, args.psnr).items():
             det = sm.detect_frames(attacked, key=KEY)
             read[name] += det.payload == payload
             ok_all &= det.payload == payload
@@ -90,7 +90,8 @@ def removal_and_forgery(mode, estimate, args, h, w, rows, forge_rows):
         found_every += found_all
     n = args.heldout
     pct = lambda k: f"{100 * k / n:.0f}%"  # noqa: E731
-    rows.append((mode, pct(before), *(pct(read[k]) for k in names), f"**{pct(every)}**", pct(found_every),
+    label = mode if len(args.sigmas) == 1 else f"{mode}, sigma {sigma:g}"
+    rows.append((label, pct(before), *(pct(read[k]) for k in names), f"**{pct(every)}**", pct(found_every),
                  f"{np.mean(a_max):.2f}", f"{np.mean(a_proj):.2f}", f"{min(psnr_min):.2f}", f"{np.mean(cos):.3f}"))
     print(" | ".join(rows[-1]), flush=True)
     forged_found = forged_payload = forged_fixed = 0
@@ -102,7 +103,7 @@ def removal_and_forgery(mode, estimate, args, h, w, rows, forge_rows):
         forged_payload += det.payload is not None
         forged_fixed += det.payload == FIXED_PAYLOAD
         psnr_f.append(p)
-    forge_rows.append((mode, pct(forged_found), pct(forged_payload),
+    forge_rows.append((label, pct(forged_found), pct(forged_payload),
                        pct(forged_fixed) if mode == "fixed" else "-", f"{min(psnr_f):.2f}"))
     print(" | ".join(forge_rows[-1]), flush=True)
 
@@ -134,19 +135,22 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=60, help="source/target pairs of the single-image copy attack")
     parser.add_argument("--modes", default="random,fixed,videos")
     parser.add_argument("--denoisers", default="gauss2,gauss4,median3,median5,dog")
-    parser.add_argument("--sigma", type=float, default=8.0, help="high-pass: mean minus its Gaussian blur of this sigma (px)")
+    parser.add_argument("--sigma", default="8", help="high-pass: mean minus its Gaussian blur of this sigma (px); "
+                        "a comma-separated list tries each (one row per mode and sigma)")
     parser.add_argument("--psnr", type=float, default=38.0, help="PSNR-Y floor (dB) of the attacked / forged image")
     parser.add_argument("--strength", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "estimation_attack"))
     args = parser.parse_args()
     w, h = map(int, args.size.split("x"))
+    args.sigmas = [float(v) for v in args.sigma.split(",")]
     t0 = time.perf_counter()
     rows, forge_rows = [], []
     for mode in args.modes.split(","):
-        estimate, took = build_estimate(mode, args.items, h, w, args.sigma, args.strength, args.seed)
+        mean, took = build_mean(mode, args.items, h, w, args.strength, args.seed)
         print(f"{mode}: {args.items} items marked and averaged in {took:.1f} s", flush=True)
-        removal_and_forgery(mode, estimate, args, h, w, rows, forge_rows)
+        for sigma in args.sigmas:
+            removal_and_forgery(mode, sigma, mean.estimate(sigma), args, h, w, rows, forge_rows)
     copy_rows = []
     if args.pairs:
         single_copy(args, h, w, copy_rows)
@@ -161,10 +165,10 @@ def main() -> int:
         f"synthmark {sm.__version__}, commit {_commit()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"took {took:.0f} s.",
         "",
-        f"Items: {w}x{h} RGB, random crops (30-100% of the side) / rescales / flips of the five photos in "
-        "tests/data (many items, only five source pictures). "
+        f"Items: {w}x{h} RGB, random crops (30-100% of the side, upscaled at most 2x where the photo allows) / rescales "
+        "/ flips of the five photos in tests/data (many items, only five source pictures). "
         f"Estimate: float64 mean of {args.items} marked items under one key, minus its Gaussian blur "
-        f"(sigma {args.sigma:g} px), scaled to unit luma RMS. Held-out items are fresh random crops "
+        f"(sigma {args.sigma} px), scaled to unit luma RMS. Held-out items are fresh random crops "
         f"({args.heldout} per mode). Modes: random = random payload per item; fixed = one payload for all; "
         "videos = frames of 3 pan/zoom clips (one payload per clip).",
         "",

@@ -27,13 +27,19 @@ def resize(rgb: np.ndarray, width: int, height: int, resample=RESAMPLE) -> np.nd
     return np.array(Image.fromarray(np.ascontiguousarray(rgb)).resize((width, height), resample))
 
 
+# Crops are upscaled at most this much where the photo allows it (the photos are 300-640 px): larger
+# factors give very smooth, blurred-looking items, unlike generated images.
+MAX_UPSCALE = 2.0
+
+
 def random_item(rng: np.random.Generator, height: int, width: int, photos=media.PHOTOS) -> np.ndarray:
-    """A random crop (30-100% of the photo's side that fits the aspect), rescaled to height x width, maybe flipped."""
+    """A random crop of a photo (30-100% of the largest window of this aspect, but at least 1/MAX_UPSCALE
+    of the output width where the photo is large enough), rescaled to height x width, maybe flipped."""
     src = media.photo(photos[rng.integers(len(photos))])
     sh, sw = src.shape[:2]
     aspect = width / height
     cw_max = min(sw, sh * aspect)
-    cw = cw_max * rng.uniform(0.3, 1.0)
+    cw = cw_max * rng.uniform(min(max(0.3, width / MAX_UPSCALE / cw_max), 1.0), 1.0)
     ch = cw / aspect
     cw, ch = max(int(round(cw)), 8), max(int(round(ch)), 8)
     x = int(rng.integers(0, sw - cw + 1))

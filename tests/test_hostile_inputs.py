@@ -149,3 +149,19 @@ def test_ogg_page_without_packets_is_a_media_error(codec, key, tmp_path, capsys)
     assert main(["inspect", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("synthmark: error: ") and "Traceback" not in err
+
+
+def test_audio_stream_with_zero_channels_is_a_media_error(key, tmp_path):
+    """Found by the fuzzer (bench/fuzz_long.py): an Opus track whose header declares 0 channels reached
+    PyAV's resampler, whose ValueError escaped inspect_file(key=) and label_file."""
+    clip = samples.make_clip(tmp_path / "c.webm", seconds=0.4, width=128, height=96, fps=10,
+                             vcodec="libvpx-vp9", acodec="libopus")
+    data = open(clip, "rb").read()
+    assert data.count(b"OpusHead\x01\x02") == 1  # the codec header: version 1, 2 channels
+    bad = tmp_path / "zero.webm"
+    bad.write_bytes(data.replace(b"OpusHead\x01\x02", b"OpusHead\x01\x00"))
+    with pytest.raises(MediaError, match="channel layout"):
+        sm.inspect_file(bad, key=key)
+    with pytest.raises(MediaError, match="channel layout"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sm.label_file(bad, tmp_path / "o.webm", key=key, producer="ACME", content_id="z")
