@@ -132,13 +132,13 @@ def label_file_overhead(stores: dict, rounds: int) -> None:
         configs = [("no audit", None)] + list(logs.items())
         times: dict = {name: [] for name, _ in configs}
         for name, log in configs:  # warm up (JIT, codecs, connections)
-            sm.label_file(clip, f"{d}/warm-{name}.mp4", key=key, producer="Bench", content_id=f"warm-{name}".replace(" ", "_"), audit=log)
+            sm.label_file(clip, f"{d}/warm-{name}.mp4", key=key, producer="Bench", content_id=f"warm-{name}".replace(" ", "_"), audit=log, user_ref="bench-user")
         for r in range(rounds):
             k = r % len(configs)
             for name, log in configs[k:] + configs[:k]:
                 dst = f"{d}/o-{name}-{r}.mp4".replace(" ", "_")
                 t = time.perf_counter()
-                rep = sm.label_file(clip, dst, key=key, producer="Bench", content_id=f"{name}-{r}".replace(" ", "_"), audit=log)
+                rep = sm.label_file(clip, dst, key=key, producer="Bench", content_id=f"{name}-{r}".replace(" ", "_"), audit=log, user_ref="bench-user")
                 times[name].append(time.perf_counter() - t)
                 assert ("audit" in rep.applied) == (log is not None) and os.path.exists(dst)
         for name, log in logs.items():

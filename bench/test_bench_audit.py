@@ -105,11 +105,11 @@ def small_clip(tmp_path_factory):
 def _label_rounds(benchmark, clip, out, log, rounds=20):
     key = sm.Key.generate()
     n = itertools.count()
-    sm.label_file(clip, out / "warm.mp4", key=key, producer="Bench", content_id="warm", audit=log)
+    sm.label_file(clip, out / "warm.mp4", key=key, producer="Bench", content_id="warm", audit=log, user_ref="bench-user")
 
     def one():
         i = next(n)
-        return sm.label_file(clip, out / f"o{i}.mp4", key=key, producer="Bench", content_id=f"c{i}", audit=log)
+        return sm.label_file(clip, out / f"o{i}.mp4", key=key, producer="Bench", content_id=f"c{i}", audit=log, user_ref="bench-user")
 
     report = benchmark.pedantic(one, rounds=rounds)
     assert ("audit" in report.applied) == (log is not None) and report.video_frames == 4

@@ -26,6 +26,7 @@ import pytest
 
 import synthmark as sm
 from synthmark import cli
+from synthmark.audit import store as audit_store
 from synthmark.audit import JsonLinesSink, emit, on_labeled, remove_on_labeled
 from synthmark.errors import AuditError, InvalidArgumentError, InvalidTypeError
 
@@ -237,7 +238,7 @@ def test_signed_log_detects_a_recomputed_chain(store_url, tmp_path):
     assert cli.main(["audit", "verify", "--store", store_url, "--key", str(keyfile)]) == 1
 
 
-def test_purge_refuses_young_records_and_leaves_a_verifiable_chain(store_url):
+def test_purge_refuses_young_records_and_leaves_a_verifiable_chain(store_url, monkeypatch):
     log = sm.AuditLog(store_url)
     recs = [log.append(make_event(i)) for i in range(6)]
     with pytest.raises(InvalidArgumentError, match="minimum retention of 180 days"):
@@ -246,9 +247,11 @@ def test_purge_refuses_young_records_and_leaves_a_verifiable_chain(store_url):
         sm.AuditLog(store_url, min_retention_days=90)
     assert log.purge(180).purged == 0  # everything is younger than 180 days
     assert cli.main(["audit", "purge", "--older-than", "30", "--store", store_url]) == 2
-    # pretend 200 days have passed since record 4 was written: records 1..3 are old enough
+    # pretend 200 days have passed since record 4 was written: records 1..3 are old enough. The store's
+    # clock is moved (a public now= later than the clock is refused: test_purge_refuses_a_future_now)
     t4 = datetime.strptime(recs[3].recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    res = log.purge(200, now=t4 + timedelta(days=200))
+    monkeypatch.setattr(audit_store, "_utc_now", lambda: t4 + timedelta(days=200))
+    res = log.purge(200)
     assert (res.purged, res.through_seq) == (3, 3) and res.anchor.seq == 7
     assert res.anchor.data["purged_through_hash"] == recs[2].hash
     assert [r.seq for r in log.records()] == [4, 5, 6, 7]
@@ -257,7 +260,9 @@ def test_purge_refuses_young_records_and_leaves_a_verifiable_chain(store_url):
     log.append(make_event(99))
     assert log.verify().ok
     # a second purge of everything still verifies from the newest anchor
-    res2 = log.purge(200, now=datetime.now(timezone.utc) + timedelta(days=400))
+    monkeypatch.setattr(audit_store, "_utc_now", lambda: datetime.now(timezone.utc) + timedelta(days=400))
+    res2 = log.purge(200)
+    monkeypatch.undo()
     assert res2.purged == 5 and [r.kind for r in log.records()] == ["anchor"]
     assert log.verify().ok
     # deleting records beyond what an anchor accounts for is caught
@@ -266,6 +271,23 @@ def test_purge_refuses_young_records_and_leaves_a_verifiable_chain(store_url):
     raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq = ?", (res2.anchor.seq,))
     result = log.verify()
     assert not result.ok and result.bad_seq == res2.anchor.seq, result.summary()
+
+
+def test_purge_refuses_a_future_now(store_url):
+    log = sm.AuditLog(store_url)
+    recs = [log.append(make_event(i)) for i in range(3)]
+    real = datetime.now(timezone.utc)
+    for ahead in (timedelta(days=181), timedelta(days=3650), timedelta(minutes=10)):
+        with pytest.raises(InvalidArgumentError, match="now: .*later than the current time"):
+            log.purge(180, now=real + ahead)
+    assert [r.event_id for r in log.records()] == [r.event_id for r in recs]
+    with pytest.raises(InvalidTypeError, match="now"):
+        log.purge(180, now="2099-01-01T00:00:00Z")
+    with pytest.raises(InvalidArgumentError, match="now: .*UTC offset"):
+        log.purge(180, now=datetime(2020, 1, 1))
+    # a now in the past only purges less: allowed (a purge "as of" a date)
+    assert log.purge(180, now=real - timedelta(days=1)).purged == 0
+    assert log.verify().ok and len(list(log.records())) == 3
 
 
 def test_threads_keep_one_chain(store_url):

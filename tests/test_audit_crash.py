@@ -45,7 +45,8 @@ url, src, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 key = sm.Key.generate()
 log = sm.AuditLog(url)
 for i in range(n):
-    sm.label_file(src, f"{out}/out{i}.mp4", key=key, producer="CrashTest", content_id=f"job-{i}", audit=log)
+    sm.label_file(src, f"{out}/out{i}.mp4", key=key, producer="CrashTest", content_id=f"job-{i}", audit=log,
+                  user_ref="crash-user")
     print(i, flush=True)
 """
 
@@ -162,7 +163,8 @@ def test_kill9_between_record_and_rename_is_reconciled_as_failed(store_url, clip
     # idempotent, and the store takes new work after the crash
     with sm.AuditLog(store_url) as log:
         assert log.last_reconcile.failed == [] and log.last_reconcile.published == []
-        sm.label_file(clip, out / "again.mp4", key=sm.Key.generate(), producer="P", content_id="again", audit=log)
+        sm.label_file(clip, out / "again.mp4", key=sm.Key.generate(), producer="P", content_id="again", audit=log,
+                      user_ref="u")
         check_after_reconcile(log, out)
 
 
@@ -293,7 +295,7 @@ def test_cli_label_with_a_bad_audit_store_fails_before_any_work(url, clip, tmp_p
     keyfile = tmp_path / "k.key"
     sm.Key.generate().save(keyfile)
     code = cli.main(["label", clip, str(tmp_path / "o.mp4"), "--key", str(keyfile), "--producer", "P",
-                     "--content-id", "c", "-q", "--audit", url])
+                     "--content-id", "c", "-q", "--audit", url, "--user-ref", "u"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("synthmark: error:") and err.count("\n") == 1 and "hunter2" not in err
     assert sorted(os.listdir(tmp_path)) == ["k.key"]

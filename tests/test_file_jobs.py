@@ -73,6 +73,7 @@ def stream_summary(path):
 def label(src, dst, key, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # parts not yet in this build are listed in the report
+        kw.setdefault("user_ref", "user-1")  # recorded when audit= is given (the default policy needs it)
         return sm.label_file(src, dst, key=key, producer=PRODUCER, content_id="job-" + dst.stem, **kw)
 
 
@@ -227,7 +228,7 @@ def test_failure_keeps_existing_dst(sources, key, tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(open(sources["h264_aac.mp4"], "rb").read()[:2000])
     with pytest.raises(MediaError):
-        label(bad, dst, key)
+        label(bad, dst, key, overwrite=True)  # allowed to replace dst, but the job fails
     assert dst.read_bytes() == b"previous content"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4", "dst.mp4"]
 
@@ -306,7 +307,7 @@ def test_cli_label_inspect_and_errors(sources, tmp_path, capsys):
     out = tmp_path / "o.mp4"
     audit = tmp_path / "audit.db"
     assert main(["label", sources["h264_aac.mp4"], str(out), "--key", str(keyfile), "--producer", PRODUCER,
-                 "--content-id", "cli-1", "-q", "--audit", str(audit)]) == 0
+                 "--content-id", "cli-1", "-q", "--audit", str(audit), "--user-ref", "user-1"]) == 0
     with sm.AuditLog(audit, read_only=True) as log:
         assert log.verify().ok
     capsys.readouterr()

@@ -116,8 +116,10 @@ void register_coding(py::module_& m) {
             py::arg("purpose"), py::arg("out").noconvert(), "Fill a 1-D float32 array with values in [0, 1).")
         .def(
             "permutation",
-            [](const KeyedStreams& self, const std::string& purpose, py::ssize_t n) {
-                if (n < 0 || n > 0x7fffffff) throw ArgumentError("n: must be in [0, 2**31 - 1]");
+            [](const KeyedStreams& self, const std::string& purpose, const py::object& n_obj) {
+                // checked before the allocation: n is bounded by kMaxPermutation (2**24)
+                const auto n = static_cast<py::ssize_t>(
+                    int_arg(n_obj, 0, static_cast<long long>(KeyedStreams::kMaxPermutation), "n"));
                 py::array_t<std::int32_t> out(n);
                 std::int32_t* p = out.mutable_data();
                 {
@@ -126,7 +128,7 @@ void register_coding(py::module_& m) {
                 }
                 return out;
             },
-            py::arg("purpose"), py::arg("n"), "Keyed, unbiased Fisher-Yates permutation of range(n) (int32).");
+            py::arg("purpose"), py::arg("n"), "Keyed, unbiased Fisher-Yates permutation of range(n) (int32), 0 <= n <= 2**24.");
 
     py::class_<PayloadCode>(m, "PayloadCode",
                             "payload (MSB first) + CRC-32 bits -> terminated convolutional code; soft Viterbi "

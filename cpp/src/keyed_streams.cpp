@@ -128,8 +128,7 @@ void KeyedStreams::fill_uniform(const std::string& purpose, float* out, std::siz
 }
 
 void KeyedStreams::permutation(const std::string& purpose, std::int32_t* out, std::size_t n) const {
-    if (n > std::size_t(std::numeric_limits<std::int32_t>::max()))
-        throw InvalidInput("n: a permutation needs n <= 2**31 - 1");
+    if (n > kMaxPermutation) throw InvalidInput("n: a permutation needs n <= 2**24");
     for (std::size_t i = 0; i < n; ++i) out[i] = std::int32_t(i);
     if (n < 2) return;
     Digest256 k = stream_key(purpose);

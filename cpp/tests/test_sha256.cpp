@@ -139,6 +139,9 @@ TEST_CASE("keyed streams: signs, uniforms, permutation") {
             if (p[j] == 0) ++counts[j];
     }
     for (int c : counts) CHECK(c > 880 && c < 1120);
+    // a size beyond the bound throws before anything is written (out may be null then)
+    CHECK_THROWS(ks.permutation("perm", nullptr, KeyedStreams::kMaxPermutation + 1), InvalidInput);
+    CHECK_THROWS(ks.permutation("perm", nullptr, std::size_t(-1)), InvalidInput);
 }
 
 TEST_CASE("keyed streams: short key throws") {

@@ -17,6 +17,7 @@ from .watermark.video import VideoDetector, VideoWatermarker, detect_frames, wat
 from .watermark.audio import AudioWatermarker, detect_audio, watermark_audio  # audio watermark
 from .session import LiveSession  # live streams: per-frame labels + audited session
 from .warmup import warm_up  # compile/cache the kernels ahead of traffic
+from .policy import Policy, get_policy, set_policy  # the host's compliance policy (user_ref, consent)
 
 __version__ = "0.1.0"
 
@@ -49,4 +50,7 @@ __all__ = [
     "watermark_audio",
     "warm_up",
     "LiveSession",
+    "Policy",
+    "get_policy",
+    "set_policy",
 ]

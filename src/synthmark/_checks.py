@@ -44,3 +44,22 @@ def check_rows_contiguous(arr: np.ndarray, name: str) -> None:
         raise InvalidArgumentError(f"{name}: pixels within a row must be contiguous (strides {arr.strides})")
     if arr.shape[0] > 1 and arr.strides[0] < inner * arr.shape[1]:
         raise InvalidArgumentError(f"{name}: rows overlap or run backwards (strides {arr.strides})")
+
+
+def check_probability(value, name: str) -> float:
+    """A real number in (0, 1) (ints and numpy floats too; bools and strings are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidTypeError(f"{name}: expected a probability (float) in (0, 1), got {type(value).__name__}")
+    if not 0.0 < float(value) < 1.0:
+        raise InvalidArgumentError(f"{name}: expected a probability in (0, 1), got {value!r}")
+    return float(value)
+
+
+def check_iterable(value, name: str, what: str = "frames"):
+    """An iterator over ``value``; InvalidTypeError (not a bare TypeError from a for loop) otherwise."""
+    if isinstance(value, (str, bytes)):
+        raise InvalidTypeError(f"{name}: expected an iterable of {what}, got {type(value).__name__}")
+    try:
+        return iter(value)
+    except TypeError:
+        raise InvalidTypeError(f"{name}: expected an iterable of {what}, got {type(value).__name__}") from None

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
 
 from . import __version__
 from .errors import SynthmarkError
@@ -18,31 +22,34 @@ def _cmd_keygen(args) -> int:
     return 0
 
 
-class _ProgressBar:
-    """A one-line text progress bar on stderr (only drawn on a terminal)."""
-
-    def __init__(self, label: str, enabled: bool):
-        self.label, self.enabled, self.shown = label, enabled, False
-
-    def __call__(self, fraction: float) -> None:
-        if not self.enabled:
-            return
-        width = 30
-        done = int(round(fraction * width))
-        sys.stderr.write(f"\r{self.label} [{'#' * done}{'.' * (width - done)}] {fraction * 100:5.1f}%")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+def _payload_arg(text: str) -> int:
+    """--payload: a 64-bit unsigned int, decimal or 0x-hex."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 1 << 64:
+        raise argparse.ArgumentTypeError(f"expected a 64-bit unsigned integer (decimal, or hex as 0x...), got {text!r}")
+    return value
 
 
-def _load_key(path):
+def _load_key(path, args=None):
+    import warnings
+
     from .keys import Key
 
-    return Key.load(path)
+    allow = bool(getattr(args, "allow_insecure_key", False))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        key = Key.load(path, allow_insecure=allow)
+    for w in caught:
+        print(f"synthmark: warning: {w.message}", file=sys.stderr)
+    return key
+
+
+def _allow_insecure_option(p) -> None:
+    p.add_argument("--allow-insecure-key", dest="allow_insecure_key", action="store_true",
+                   help="load key files that group or others can access (warns; refused otherwise, as ssh does)")
 
 
 def _cmd_label(args) -> int:
@@ -50,11 +57,24 @@ def _cmd_label(args) -> int:
 
     from .pipeline import label_file
 
-    key = _load_key(args.key)
-    bar = _ProgressBar("labeling", sys.stderr.isatty() and not args.quiet)
+    from .policy import get_policy
+
+    # the host's policy first (user_ref, consent for face/voice edits): refused before any work
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        args.user_ref, _ = get_policy().check_job(user_ref=args.user_ref, edits=args.edits,
+                                                  consent_ref=args.consent_ref, recorded=not args.no_audit)
+    for w in caught:
+        print(f"synthmark: warning: {w.message}", file=sys.stderr)
+    key = _load_key(args.key, args)
+    from ._progress import CompileNotice, ProgressBar, StatusLine
+
+    line = StatusLine(sys.stderr)
+    bar = ProgressBar("labeling", line, enabled=not args.quiet)
+    notice = CompileNotice(line) if not args.quiet else contextlib.nullcontext()
     options = {}
     for name in ("video_codec", "crf", "video_bitrate", "preset", "audio_codec", "audio_bitrate", "payload",
-                 "propagator", "propagate_id", "user_ref"):
+                 "propagator", "propagate_id", "user_ref", "edits", "consent_ref", "max_pixels", "max_seconds"):
         value = getattr(args, name)
         if value is not None:
             options[name] = value
@@ -62,16 +82,17 @@ def _cmd_label(args) -> int:
     if not args.no_audit:
         from .audit import AuditLog, default_store_url
 
-        audit_key = _load_key(args.audit_key) if args.audit_key else None
+        audit_key = _load_key(args.audit_key, args) if args.audit_key else None
         log = AuditLog(args.audit or default_store_url(), key=audit_key)  # also reconciles (see audit reconcile)
         if log.last_reconcile is not None and log.last_reconcile.failed:
             print(f"synthmark: note: {log.last_reconcile.summary()} (outputs left unpublished by an earlier crash)",
                   file=sys.stderr)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), notice:
             warnings.simplefilter("ignore", RuntimeWarning)  # the report lists what was not applied
             report = label_file(args.input, args.output, key=key, producer=args.producer,
-                                content_id=args.content_id, label=args.label, progress=bar, audit=log, **options)
+                                content_id=args.content_id, label=args.label, progress=bar, audit=log,
+                                overwrite=args.force, **options)
     finally:
         bar.close()
         if log is not None:
@@ -86,8 +107,9 @@ def _cmd_inspect(args) -> int:
 
     from .pipeline import inspect_file
 
-    key = _load_key(args.key) if args.key else None
-    report = inspect_file(args.file, key=key, max_seconds=args.max_seconds)
+    key = _load_key(args.key, args) if args.key else None
+    options = {} if args.max_pixels is None else {"max_pixels": args.max_pixels}
+    report = inspect_file(args.file, key=key, max_seconds=args.max_seconds, **options)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -100,11 +122,14 @@ def _cmd_demo(args) -> int:
     import warnings
     from pathlib import Path
 
+    from ._progress import CompileNotice, StatusLine
     from .keys import Key
     from .pipeline import inspect_file, label_file
     from .samples import make_clip
 
-    with tempfile.TemporaryDirectory(prefix="synthmark-demo-") as tmp:
+    line = StatusLine(sys.stdout)  # the steps and the compile notice share stdout
+    print = line.println  # noqa: A001 - every line of the demo goes through the status line
+    with tempfile.TemporaryDirectory(prefix="synthmark-demo-") as tmp, CompileNotice(line):
         out_dir = Path(args.keep) if args.keep else Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
         src, dst = out_dir / "sample.mp4", out_dir / "sample.labeled.mp4"
@@ -116,7 +141,9 @@ def _cmd_demo(args) -> int:
 
         with warnings.catch_warnings(), AuditLog(out_dir / "demo-audit.db") as log:
             warnings.simplefilter("ignore", RuntimeWarning)
-            report = label_file(src, dst, key=key, producer="DemoProvider", content_id="demo-0001", audit=log)
+            report = label_file(src, dst, key=key, producer="DemoProvider", content_id="demo-0001", audit=log,
+                                user_ref="demo-user",
+                                overwrite=True)  # its own sample files (--keep DIR may hold an earlier run's)
         print(report.summary())
         print("3. inspecting the labeled file with the key")
         print(inspect_file(dst, key=key).summary())
@@ -136,20 +163,37 @@ def _cmd_demo(args) -> int:
 def _audit_open(args, *, read_only: bool, **options):
     from .audit import AuditLog, default_store_url
 
-    key = _load_key(args.key) if getattr(args, "key", None) else None
+    key = _load_key(args.key, args) if getattr(args, "key", None) else None
     url = args.store or default_store_url()
     return AuditLog(url, key=key, read_only=read_only, **options)
 
 
 def _cmd_audit_verify(args) -> int:
+    checkpoints = None
+    if args.checkpoint:
+        from .audit import load_checkpoints
+
+        checkpoints = [cp for path in args.checkpoint for cp in load_checkpoints(path)]
     with _audit_open(args, read_only=True) as log:
-        result = log.verify()
+        result = log.verify(checkpoints=checkpoints)
         pending = log.pending()
     print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     if result.ok and pending:
         print(f"note: {len(pending)} record(s) whose output publication is not confirmed (in flight, or left by a "
               "crash: run 'synthmark audit reconcile')")
     return 0 if result.ok else 1
+
+
+def _cmd_audit_checkpoint(args) -> int:
+    with _audit_open(args, read_only=True) as log:
+        cp = log.checkpoint(witness=args.to)
+    if args.to is None:
+        print(cp.to_json())
+    else:
+        print(f"checkpoint seq {cp.seq} (head {cp.head_hash}) appended to {args.to}", file=sys.stderr)
+    return 0
 
 
 def _cmd_audit_reconcile(args) -> int:
@@ -203,6 +247,9 @@ def _add_audit_parser(sub) -> None:
 
     p = asub.add_parser("verify", help="walk the hash chain; exit 1 when it is broken")
     p.add_argument("--key", help="key file to check the records' MACs (signed logs)")
+    p.add_argument("--checkpoint", action="append", metavar="FILE",
+                   help="checkpoints kept by a witness (JSON lines, see AuditLog(witness=...)): the log must still "
+                        "hold each one's record with its hash; repeatable")
     p.set_defaults(func=_cmd_audit_verify)
     p_verify = p
 
@@ -234,8 +281,18 @@ def _add_audit_parser(sub) -> None:
     p = asub.add_parser("show", help="print one record")
     p.add_argument("event_id")
     p.set_defaults(func=_cmd_audit_show)
-    for p in (p_verify, p_purge, p_export, p_reconcile, p):
+    p_show = p
+
+    p = asub.add_parser("checkpoint", help="a checkpoint of the log's head (seq, hash, time; MAC'd with --key on a "
+                        "signed log) for a witness: printed, or appended to --to FILE (on other storage)")
+    p.add_argument("--key", help="key file of a signed log (the checkpoint carries its MAC)")
+    p.add_argument("--to", metavar="FILE", help="append the checkpoint to this JSON-lines file (fsynced)")
+    p.set_defaults(func=_cmd_audit_checkpoint)
+    p_checkpoint = p
+    for p in (p_verify, p_purge, p_export, p_reconcile, p_show, p_checkpoint):
         p.add_argument("--store", default=None, help=store_help)
+    for p in (p_verify, p_purge, p_reconcile, p_checkpoint):
+        _allow_insecure_option(p)
 
 
 def _cmd_warmup(args) -> int:
@@ -247,15 +304,19 @@ def _cmd_warmup(args) -> int:
         from .errors import InvalidArgumentError
 
         raise InvalidArgumentError(f"--rates: expected comma-separated sample rates in Hz, got {args.rates!r}") from None
+    from ._progress import CompileNotice, StatusLine
+
     total = 0.0
+    line = StatusLine(sys.stdout)
 
     def show(name: str, seconds: float) -> None:
         nonlocal total
         total += seconds
-        print(f"{name:16s} {seconds:6.2f} s")
+        line.println(f"{name:16s} {seconds:6.2f} s")
 
-    warm_up(rates, progress=show) if rates else warm_up(progress=show)
-    print(f"{'total':16s} {total:6.2f} s (the next processes load these kernels from the cache)")
+    with CompileNotice(line):
+        warm_up(rates, progress=show) if rates else warm_up(progress=show)
+    line.println(f"{'total':16s} {total:6.2f} s (the next processes load these kernels from the cache)")
     return 0
 
 
@@ -278,18 +339,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default="1", choices=("1", "2", "3"), help="AIGC Label (default 1, AI-generated)")
     p.add_argument("--propagator", help="ContentPropagator (default: the producer)")
     p.add_argument("--propagate-id", dest="propagate_id", help="PropagateID (default: the content id)")
-    p.add_argument("--payload", type=lambda v: int(v, 0), help="64-bit watermark payload (default: from the content id)")
+    p.add_argument("--payload", type=_payload_arg, help="64-bit watermark payload (default: from the content id)")
     p.add_argument("--video-codec", dest="video_codec", help="default libx264 (libvpx-vp9 for WebM)")
     p.add_argument("--crf", type=int, help="constant quality of the video encoder (default 18)")
     p.add_argument("--video-bitrate", dest="video_bitrate", type=int, help="video bits/s (replaces --crf)")
     p.add_argument("--preset", help="x264/x265 preset (default veryfast)")
     p.add_argument("--audio-codec", dest="audio_codec", help="default aac (libopus for WebM)")
     p.add_argument("--audio-bitrate", dest="audio_bitrate", type=int, help="audio bits/s")
-    p.add_argument("--user-ref", dest="user_ref", help="verified user id/pseudonym for the audit log")
+    p.add_argument("--user-ref", dest="user_ref",
+                   help="verified user id/pseudonym for the audit log (required when auditing, unless the host's "
+                        "policy allows unattributed records: SYNTHMARK_REQUIRE_USER_REF=0)")
+    p.add_argument("--edits", type=lambda v: [e for e in v.split(",") if e.strip()], metavar="KINDS",
+                   help="what of a real person the content edits, comma-separated (e.g. face,voice); face and voice "
+                        "need --consent-ref (SYNTHMARK_REQUIRE_CONSENT_FOR)")
+    p.add_argument("--consent-ref", dest="consent_ref", help="reference of the edited person's consent")
     p.add_argument("--audit", metavar="URL", help="audit store (default: $SYNTHMARK_AUDIT or ./synthmark-audit.db)")
     p.add_argument("--audit-key", dest="audit_key", metavar="KEYFILE", help="key that signs the audit log")
     p.add_argument("--no-audit", dest="no_audit", action="store_true", help="do not write the audit log")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--max-pixels", dest="max_pixels", type=int, metavar="N",
+                   help="refuse frames over N pixels (default 150000000: protects against decompression bombs)")
+    p.add_argument("--max-seconds", dest="max_seconds", type=float, metavar="S",
+                   help="refuse media longer than S seconds (default 14400)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _allow_insecure_option(p)
     p.set_defaults(func=_cmd_label)
 
     p = sub.add_parser("inspect", help="read a file's AIGC record and detect the watermark")
@@ -297,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", help="key file: detect the watermark and verify ReservedCode1")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--max-seconds", dest="max_seconds", type=float, default=60.0, help="seconds analysed (default 60)")
+    p.add_argument("--max-pixels", dest="max_pixels", type=int, metavar="N",
+                   help="refuse frames over N pixels (default 150000000: protects against decompression bombs)")
+    _allow_insecure_option(p)
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("demo", help="make a sample clip, label it, inspect it, print a summary")
@@ -313,11 +389,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM/SIGHUP as an exception, so a job unwinds as it does on Ctrl-C: the temporary output is
+    removed, an audit record already written is withdrawn (the default action kills without cleanup)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, _frame):
+    raise _Terminated(signum)
+
+
+@contextlib.contextmanager
+def _termination_unwinds():
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    saved = {s: signal.signal(s, _raise_terminated) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with _termination_unwinds():
+            return args.func(args)
+    except _Terminated as exc:
+        print(f"synthmark: terminated ({signal.Signals(exc.signum).name})", file=sys.stderr)
+        return 128 + exc.signum
+    except BrokenPipeError:
+        # the reader went away (``synthmark audit export | head``): not an error of ours. Exit like a command
+        # killed by SIGPIPE, and point stdout at /dev/null so the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 128 + 13
     except SynthmarkError as exc:
         print(f"synthmark: error: {exc}", file=sys.stderr)
         return 2

@@ -38,3 +38,27 @@ class MetadataError(SynthmarkError, ValueError):
 
 class AuditError(SynthmarkError, RuntimeError):
     """The audit store is unreachable, read-only, or its chain does not verify."""
+
+
+class OutputError(SynthmarkError, OSError):
+    """An output file cannot be created or written (missing or read-only directory, name too long, ...).
+
+    ``filename`` is the path the caller gave, never a temporary name."""
+
+    def __init__(self, message: str, *, errno: int | None = None, filename=None):
+        super().__init__(message)
+        self.errno, self.filename = errno, filename
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class OutputExistsError(OutputError, FileExistsError):
+    """The output file already exists and overwriting it was not asked for."""
+
+
+class LimitExceededError(MediaError):
+    """A file is beyond a resource limit (pixels per frame, duration, decoded samples).
+
+    Raised before the work that would need the memory or time; the message names the option that raises
+    the limit (``max_pixels=``/``max_seconds=``, ``--max-pixels``/``--max-seconds``) for trusted files."""

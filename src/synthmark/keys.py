@@ -7,9 +7,13 @@ the native core and nowhere else: ``repr``, ``str``, errors and metadata carry t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
+import stat
+import tempfile
+import warnings
 from pathlib import Path
 
 from .errors import InvalidArgumentError, InvalidTypeError, KeyFileError
@@ -45,14 +49,42 @@ class Key:
         return cls(secret)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Key":
+    def load(cls, path: str | os.PathLike, *, allow_insecure: bool = False) -> "Key":
+        """Read a key file written by ``save`` (or ``synthmark keygen``).
+
+        A file that group or others may access (any of the mode bits 0o077) is refused with
+        KeyFileError, as ssh refuses such a private key: the key may already be known to others,
+        and the marks and records it signs would prove nothing. ``allow_insecure=True`` loads it with
+        a warning instead (e.g. a secret mounted 0644 by an orchestrator that cannot set 0600).
+        """
         path = Path(path)
         try:
-            text = path.read_text(encoding="ascii")
+            fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             raise KeyFileError(f"key file not found: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise KeyFileError(f"key file unreadable: {path}: {exc.__class__.__name__}") from None
+        try:
+            mode = stat.S_IMODE(os.fstat(fd).st_mode)  # of the file read, not of whatever the path names later
+            with os.fdopen(fd, "rb") as f:
+                fd = None
+                raw = f.read(4096)
+        except OSError as exc:
+            raise KeyFileError(f"key file unreadable: {path}: {exc.__class__.__name__}") from None
+        finally:
+            if fd is not None:
+                os.close(fd)
+        if os.name == "posix" and mode & 0o077:
+            msg = (f"key file {path} has mode {mode:04o}: group or others can access it, so the key may no longer "
+                   "be secret")
+            if not allow_insecure:
+                raise KeyFileError(f"{msg}; run 'chmod 600 {path}' (or load it with allow_insecure=True, "
+                                   "--allow-insecure-key on the command line)")
+            warnings.warn(msg, UserWarning, stacklevel=2)
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise KeyFileError(f"key file unreadable: {path}: not ASCII text") from None
         lines = text.split()
         if len(lines) != 2 or lines[0] != _FILE_MAGIC:
             raise KeyFileError(f"not a synthmark key file (expected '{_FILE_MAGIC}' header): {path}")
@@ -65,17 +97,41 @@ class Key:
         return cls(secret)
 
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
-        """Write the key to ``path`` readable by the owner only (mode 0600)."""
+        """Write the key to ``path`` readable by the owner only (mode 0600).
+
+        With ``overwrite`` an existing file is replaced by a new one (written 0600 under a temporary
+        name in the same directory, fsynced, renamed over ``path``), so the result is 0600 whatever
+        the old file's mode; a symlink at ``path`` is replaced, not followed. Without it an existing
+        ``path`` raises KeyFileError.
+        """
         path = Path(path)
-        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+        data = f"{_FILE_MAGIC}\n{self._secret.hex()}\n".encode("ascii")
+        if not overwrite:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                raise KeyFileError(f"key file already exists (not overwritten): {path}") from None
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            return
+        from .io.atomic import fsync_dir
+
+        folder = path.parent if str(path.parent) else Path(".")
+        fd, tmp = tempfile.mkstemp(prefix=".synthmark-key.", suffix=".part", dir=folder)  # created 0600
         try:
-            fd = os.open(path, flags, 0o600)
-        except FileExistsError:
-            raise KeyFileError(f"key file already exists (not overwritten): {path}") from None
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(f"{_FILE_MAGIC}\n{self._secret.hex()}\n")
-            f.flush()
-            os.fsync(f.fileno())
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), 0o600)
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        fsync_dir(folder)
 
     @property
     def id(self) -> str:

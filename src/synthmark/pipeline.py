@@ -2,13 +2,14 @@
 
 ``label_file(src, dst, key=..., producer=..., content_id=...)`` decodes ``src`` with PyAV, applies the
 visible label and the watermark to every video frame (or the image), the audible prompt and the
-watermark to the audio, re-encodes into the same container family, writes the one AIGC metadata
+watermark to the audio, re-encodes into the format ``dst``'s extension names (see ``output_kind``), writes the one AIGC metadata
 record, records the audit event, and only then publishes ``dst`` atomically. ``inspect_file(path)``
 reads the record, checks its ``ReservedCode1`` and detects the watermark when given the key.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import time
@@ -18,7 +19,9 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError
+from . import limits
+from .errors import (FrameTooSmallError, InvalidArgumentError, InvalidTypeError, MediaError, MetadataError,
+                     OutputExistsError)
 from .io.atomic import publish, remove_quietly, sha256_file, temp_path_for
 from .keys import Key
 from .labels import AudibleLabel, VisibleLabel
@@ -30,6 +33,13 @@ from .metadata.record import check_label
 IMAGE_KINDS = ("png", "jpeg")
 AUDIO_KINDS = ("wav", "mp3", "flac", "ogg")
 AV_KINDS = ("mp4", "mov", "matroska", "webm")
+#: the output format is the one dst's extension names (case-insensitive)
+EXTENSIONS = {".mp4": "mp4", ".m4v": "mp4", ".m4a": "mp4", ".mov": "mov", ".qt": "mov", ".mkv": "matroska",
+              ".mka": "matroska", ".webm": "webm", ".wav": "wav", ".mp3": "mp3", ".flac": "flac", ".ogg": "ogg",
+              ".oga": "ogg", ".opus": "ogg", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg"}
+_KIND_NAMES = {"png": "a PNG image", "jpeg": "a JPEG image", "wav": "WAV audio", "mp3": "MP3 audio",
+               "flac": "FLAC audio", "ogg": "Ogg audio", "mp4": "an MP4 file", "mov": "a QuickTime file",
+               "matroska": "a Matroska file", "webm": "a WebM file"}
 #: seconds of audio buffered at the start so the audible prompt can be mixed in whole
 AUDIBLE_HEAD_SECONDS = 3.0
 # label_file's default prompt, shared by the calls: it keeps its rendered prompt per sample rate
@@ -72,7 +82,11 @@ def platform_record(existing: AigcRecord | None, *, propagator: str, propagate_i
 
 @dataclass
 class Report:
-    """What ``label_file`` did or what ``inspect_file`` found."""
+    """What ``label_file`` did (``action='label'``) or what ``inspect_file`` found (``'inspect'``).
+
+    ``to_dict`` holds only the fields of that action: a label report has no detections, an inspect
+    report nothing applied; without a key inspect says ``watermark_checked: false`` and leaves out
+    the detections, the payload and ``record_verified``."""
 
     path: str
     format: str
@@ -89,29 +103,37 @@ class Report:
     audio_samples: int = 0
     duration: float | None = None
     elapsed: float = 0.0
+    action: str = "label"
+    watermark_checked: bool = False  # inspect: a key was given, so the watermark and ReservedCode1 were checked
 
     def to_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "source": self.source,
-            "format": self.format,
-            "record": None if self.record is None else self.record.to_dict(),
-            "record_verified": self.record_verified,
-            "detections": {
-                k: {"found": d.found, "payload": None if d.payload is None else f"{d.payload:016x}",
-                    "false_alarm": d.false_alarm, "score": d.score}
-                for k, d in self.detections.items()
-            },
-            "platform_label": self.platform_label,
-            "payload": None if self.payload is None else f"{self.payload:016x}",
-            "applied": self.applied,
-            "notes": self.notes,
-            "streams": self.streams,
-            "video_frames": self.video_frames,
-            "audio_samples": self.audio_samples,
-            "duration": self.duration,
-            "elapsed": round(self.elapsed, 3),
-        }
+        d = {"path": self.path}
+        if self.action == "label":
+            d["source"] = self.source
+        d["format"] = self.format
+        d["record"] = None if self.record is None else self.record.to_dict()
+        if self.action == "inspect":
+            d["watermark_checked"] = self.watermark_checked
+            if self.watermark_checked:
+                d["record_verified"] = self.record_verified
+                d["detections"] = {
+                    k: {"found": det.found, "payload": None if det.payload is None else f"{det.payload:016x}",
+                        "false_alarm": det.false_alarm, "score": det.score}
+                    for k, det in self.detections.items()
+                }
+        d["platform_label"] = self.platform_label
+        if self.action == "label" or self.watermark_checked:
+            d["payload"] = None if self.payload is None else f"{self.payload:016x}"
+        if self.action == "label":
+            d["applied"] = self.applied
+        d["notes"] = self.notes
+        d["streams"] = self.streams
+        if self.action == "label":
+            d["video_frames"] = self.video_frames
+            d["audio_samples"] = self.audio_samples
+        d["duration"] = self.duration
+        d["elapsed"] = round(self.elapsed, 3)
+        return d
 
     def summary(self) -> str:
         lines = [f"{self.path} ({self.format})"]
@@ -126,6 +148,10 @@ class Report:
                 lines.append(f"            propagator {r.content_propagator}, PropagateID {r.propagate_id or '-'}")
             if self.record_verified is not None:
                 lines.append(f"  ReservedCode1: {'verifies with this key' if self.record_verified else 'does NOT verify with this key'}")
+            elif self.action == "inspect" and not self.watermark_checked:
+                lines.append("  ReservedCode1: not checked (no key)")
+        if self.action == "inspect" and not self.watermark_checked:
+            lines.append("  watermark: not checked (no key given; pass the key (--key) to detect it)")
         for name, d in self.detections.items():
             if d.found:
                 p = "unreadable" if d.payload is None else f"0x{d.payload:016x}"
@@ -216,6 +242,37 @@ def _check_text(name: str, value) -> str:
     return check_value(name, value)
 
 
+def output_kind(kind: str, dst: Path, has_video: bool) -> str:
+    """The format ``label_file`` writes: the one ``dst``'s extension names (the input's when it has none).
+
+    Every medium is re-encoded anyway, so audio and video go into whichever container is named.
+    Refused (InvalidArgumentError): an unknown extension; a still into anything but its own format (the
+    source's metadata blocks do not map onto another format, and a still is not a video); audio or
+    video into an image; video into an audio-only format (the picture would be dropped)."""
+    ext = dst.suffix.lower()
+    if not ext:
+        return kind
+    out = EXTENSIONS.get(ext)
+    if out is None:
+        known = " ".join(sorted(EXTENSIONS))
+        raise InvalidArgumentError(f"dst: unknown extension {dst.suffix!r}; the output format follows it "
+                                   f"({known}), or give no extension to keep the input's format")
+    if out == kind:
+        return out
+    what = f"dst: {dst.name} names {_KIND_NAMES[out]} but the input is {_KIND_NAMES[kind]}"
+    if kind in IMAGE_KINDS:
+        raise InvalidArgumentError(f"{what}; a still is written in its own format (its metadata blocks do not "
+                                   f"map onto another), name dst {_KIND_EXT[kind]}")
+    if out in IMAGE_KINDS:
+        raise InvalidArgumentError(f"{what}; audio and video cannot be written as an image")
+    if has_video and out in AUDIO_KINDS:
+        raise InvalidArgumentError(f"{what} with video; {_KIND_NAMES[out]} would drop the picture")
+    return out
+
+
+_KIND_EXT = {"png": ".png", "jpeg": ".jpg"}
+
+
 def _media_type(kind: str, has_video: bool) -> str:
     if kind in IMAGE_KINDS:
         return "image"
@@ -245,6 +302,11 @@ def label_file(
     audio_bitrate: int | None = None,
     user_ref: str | None = None,
     audit=None,
+    overwrite: bool = False,
+    max_pixels: int | None = limits.MAX_PIXELS,
+    max_seconds: float | None = limits.MAX_SECONDS,
+    edits=None,
+    consent_ref: str | None = None,
 ) -> Report:
     """Label ``src`` fully and publish the result atomically at ``dst``; return a Report.
 
@@ -254,11 +316,21 @@ def label_file(
     key over the producer fields and the payload. ``visible_label``/``audible_label`` take configured
     ``VisibleLabel``/``AudibleLabel`` objects (None: the defaults). Video is re-encoded with
     ``video_codec`` (default H.264; VP9 for WebM) at ``crf`` (or ``video_bitrate``), audio with
-    ``audio_codec`` (default AAC; Opus for WebM). ``progress(fraction)`` is called as the work advances.
+    ``audio_codec`` (default AAC; Opus for WebM). The output format is the one ``dst``'s extension names
+(the input's when it has none; ``output_kind`` lists what is refused). ``progress(fraction)`` is called as the work advances.
     The audit event (stores in ``audit`` and registered sinks; it names ``dst`` as its output_path) is
     recorded durably before ``dst`` is published (``synthmark.audit.publish``); if the process dies in
     between, the next writable ``AuditLog`` opened on this host (or ``synthmark audit reconcile``)
     appends a ``'failed'`` record for it. ``src`` is never modified; on any failure nothing is left at ``dst``.
+    Untrusted input is bounded: LimitExceededError, from the headers and before decoding, for frames over
+    ``max_pixels`` pixels or media over ``max_seconds`` (None: no limit; see synthmark.limits).
+    An existing ``dst`` is replaced only with ``overwrite=True`` (else OutputExistsError, before any work;
+    a ``dst`` that appears while the job runs is not replaced either).
+
+    ``user_ref`` (whom the content was generated for), ``edits`` (e.g. ``{"face"}``: what of a real
+    person the content edits) and ``consent_ref`` go into the audit event; the host's
+    :class:`synthmark.Policy` decides, before any work, whether a missing ``user_ref`` (when an audit
+    record is written) or a missing ``consent_ref`` for such an edit is refused (the default).
     """
     t0 = time.perf_counter()
     if not isinstance(key, Key):
@@ -279,23 +351,46 @@ def label_file(
     from .audit.hooks import check_ready
 
     check_ready(audit)  # a wrong or read-only audit store fails here, before any labeling work
+    from .audit import registered_sinks
+    from .policy import get_policy
+
+    policy_notes: list = []
+    user_ref, edit_list = get_policy().check_job(
+        user_ref=user_ref, edits=edits, consent_ref=consent_ref,
+        recorded=audit is not None or bool(registered_sinks()), notes=policy_notes)
+    max_pixels, max_seconds = limits.check_max_pixels(max_pixels), limits.check_max_seconds(max_seconds)
     src, dst = Path(src), Path(dst)
     kind = sniff(src)
+    _check_still(src, kind, max_pixels)
     if dst.exists() and dst.resolve() == src.resolve():
         raise InvalidArgumentError("dst: must differ from src (the input is never modified)")
     if dst.is_dir():
         raise InvalidArgumentError(f"dst: is a directory: {dst}")
+    if not overwrite and os.path.lexists(dst):
+        raise OutputExistsError(f"dst: {dst} already exists (not overwritten: pass overwrite=True, or --force "
+                                "on the command line)", errno=errno.EEXIST, filename=os.fspath(dst))
     if not dst.parent.exists():
         raise InvalidArgumentError(f"dst: directory does not exist: {dst.parent}")
 
-    report = Report(path=str(dst), format=kind, source=str(src), payload=payload)
-    notes = report.notes
-    from .io.transcode import probe
+    from .io.audio import AudioSettings
+    from .io.transcode import MUXER, probe
+    from .io.video import VideoSettings
 
     # one open of the source for its duration (label schedules that also mark the end) and its tags
-    info = probe(src) if kind not in IMAGE_KINDS else None
+    info = probe(src, max_pixels) if kind not in IMAGE_KINDS else None
+    if info is not None:
+        limits.check_duration(src, info["duration"], max_seconds)
+    src_kind = kind
+    kind = output_kind(src_kind, dst, info is not None and any(
+        st["type"] == "video" and not st["attached_pic"] for st in info["streams"]))
+    video_settings = VideoSettings(codec=video_codec, crf=crf, bitrate=video_bitrate, preset=preset)
+    audio_settings = AudioSettings(codec=audio_codec, bitrate=audio_bitrate)
+    video_settings.check(MUXER.get(kind, "mp4"))
+    audio_settings.check()
+    report = Report(path=str(dst), format=kind, source=str(src), payload=payload)
+    notes = report.notes
     try:
-        existing = read_record(src, container_metadata=info["metadata"] if kind in AV_KINDS else None)
+        existing = read_record(src, container_metadata=info["metadata"] if src_kind in AV_KINDS else None)
     except MetadataError as exc:
         existing = None
         notes.append(f"the source's AIGC record was malformed and is replaced ({exc})")
@@ -326,12 +421,10 @@ def label_file(
         has_video = False
         if kind in IMAGE_KINDS:
             has_video = True
-            _label_image(src, tmp, kind, visible, vwm, report)
+            _label_image(src, tmp, kind, visible, vwm, report, max_pixels)
             write_record(tmp, record, merge=False)
         else:
-            from .io.audio import AudioSettings
             from .io.transcode import transcode
-            from .io.video import VideoSettings
 
             clip_duration = info["duration"]
 
@@ -345,10 +438,9 @@ def label_file(
             in_container = kind in AV_KINDS
             stats = transcode(
                 src, tmp, kind, video_fn=video_fn, audio_factory=audio_factory,
-                video=VideoSettings(codec=video_codec, crf=crf, bitrate=video_bitrate, preset=preset),
-                audio=AudioSettings(codec=audio_codec, bitrate=audio_bitrate),
+                video=video_settings, audio=audio_settings,
                 metadata={"AIGC": record.to_json()} if in_container else None,
-                progress=progress,
+                progress=progress, max_pixels=max_pixels, max_seconds=max_seconds,
             )
             report.video_frames, report.audio_samples = stats.video_frames, stats.audio_samples
             report.duration, report.streams = stats.duration, stats.streams
@@ -369,7 +461,9 @@ def label_file(
                 report.applied["audio watermark"] = f"payload 0x{payload:016x}"
         report.applied["metadata"] = f"AIGC record, Label {record.label}"
         report.record = record
-        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref or producer, audit)
+        notes.extend(policy_notes)
+        _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, audit, overwrite,
+                            user_ref=user_ref, consent_ref=consent_ref, edits=edit_list)
     except BaseException:
         remove_quietly(tmp)
         raise
@@ -378,31 +472,51 @@ def label_file(
     return report
 
 
-def _label_image(src, tmp, kind, visible, vwm, report) -> None:
-    from .io.transcode import iter_video_frames
-    from .io.video import encode_still
+def _check_still(path, kind: str, max_pixels: int | None) -> None:
+    """Refuse a PNG/JPEG over ``max_pixels`` from its header, before any decoder allocates the frame."""
+    if kind in IMAGE_KINDS and max_pixels is not None:
+        size = limits.still_dimensions(path, kind)
+        if size is not None:
+            limits.check_pixels(path, *size, max_pixels)
 
-    frame = next(iter(iter_video_frames(src)), None)
+
+def _label_image(src, tmp, kind, visible, vwm, report, max_pixels) -> None:
+    from .io.transcode import iter_video_frames
+    from .io.video import encode_still, oriented
+    from .metadata import carry
+
+    data = Path(src).read_bytes()
+    turn = carry.orientation(data, kind)
+    frame = next(iter(iter_video_frames(src, max_pixels=max_pixels)), None)
     if frame is None:
         raise MediaError(f"{src}: no decodable picture")
     has_alpha = "a" in frame.format.name.replace("gray", "")
-    work = frame.reformat(format="rgba" if has_alpha else "rgb24")
+    work = oriented(frame.reformat(format="rgba" if has_alpha else "rgb24"), turn)
+    if turn != 1:
+        report.notes.append(f"EXIF Orientation {turn} applied to the pixels (the output has Orientation 1)")
     visible.apply(work)
     vwm.embed(work)
     report.applied["visible label"] = f"{visible.text!r} {visible.position}"
     report.applied["image watermark"] = f"payload 0x{report.payload:016x}"
     report.video_frames = 1
     encode_still(os.fspath(tmp), work, "png" if kind == "png" else "mjpeg")
+    # the source's EXIF, ICC, XMP, IPTC, PNG text, dpi, ...; the record is then set inside its XMP
+    Path(tmp).write_bytes(carry.carry(data, Path(tmp).read_bytes(), kind))
 
 
-def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, user_ref, audit) -> None:
+def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload, audit, overwrite, *,
+                        user_ref, consent_ref, edits) -> None:
     """Durable audit record first (with dst as its output_path, marked in doubt), then the atomic
     rename onto dst (synthmark.audit.publish). A crash in between is settled by AuditLog.reconcile."""
     from .audit import AuditEvent, registered_sinks
     from .audit import publish as audit_publish
 
     if audit is None and not registered_sinks():  # nothing to record: no hashing, plain atomic publish
-        publish(tmp, dst)
+        try:
+            publish(tmp, dst, replace=overwrite)
+        except FileExistsError:
+            raise OutputExistsError(f"dst: {dst} already exists (it appeared while labeling; not overwritten)",
+                                    errno=errno.EEXIST, filename=os.fspath(dst)) from None
         return
 
     labels = {"metadata": {"Label": record.label, "ContentProducer": record.content_producer,
@@ -412,31 +526,40 @@ def _record_and_publish(report, tmp, dst, kind, has_video, record, key, payload,
             labels[layer.replace(" ", "_")] = what
     if "video watermark" in report.applied or "audio watermark" in report.applied or "image watermark" in report.applied:
         labels["watermark"] = {"payload": f"{payload:016x}", "key_id": key.id}
-    event = AuditEvent(user_ref=user_ref, content_id=record.produce_id, media_type=_media_type(kind, has_video),
-                       output_sha256=sha256_file(tmp), labels=labels, host={"format": kind})
+    from .policy import UNATTRIBUTED
+
+    host = {"format": kind, "edits": edits} if edits else {"format": kind}
+    event = AuditEvent(user_ref=user_ref or UNATTRIBUTED, content_id=record.produce_id,  # (a sink added mid-job)
+                       media_type=_media_type(kind, has_video), output_sha256=sha256_file(tmp), labels=labels,
+                       host=host, consent_ref=consent_ref)
     # raises AuditError if a durable store failed (nothing is published; the caller removes tmp)
-    result = audit_publish(tmp, dst, event, audit=audit)
+    result = audit_publish(tmp, dst, event, audit=audit, replace=overwrite)
     report.applied["audit"] = f"event {event.event_id} ({len(result.records)} durable store(s))"
 
 
 def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60.0,
-                 user_declared: bool = False) -> Report:
+                 user_declared: bool = False, max_pixels: int | None = limits.MAX_PIXELS) -> Report:
     """Read a file's labels: the AIGC record (and whether ``ReservedCode1`` verifies with ``key``),
     the watermark per medium (with ``key``; the first ``max_seconds`` are analysed), and the
-    ``Label`` a platform should show."""
+    ``Label`` a platform should show. LimitExceededError for frames over ``max_pixels`` (from the headers,
+    before decoding; None: no limit)."""
     t0 = time.perf_counter()
     if key is not None and not isinstance(key, Key):
         raise InvalidTypeError(f"key: expected synthmark.Key or None, got {type(key).__name__}")
+    max_pixels = limits.check_max_pixels(max_pixels)
+    if max_seconds is not None:
+        max_seconds = limits.check_max_seconds(max_seconds)
     path = Path(path)
     kind = sniff(path)
-    report = Report(path=str(path), format=kind)
+    _check_still(path, kind, max_pixels)
+    report = Report(path=str(path), format=kind, action="inspect", watermark_checked=key is not None)
     try:
         report.record = read_record(path)
     except MetadataError as exc:
         report.notes.append(f"malformed AIGC record: {exc}")
     from .io.transcode import iter_video_frames, probe, read_audio
 
-    info = probe(path)
+    info = probe(path, max_pixels)
     report.duration = info["duration"]
     report.streams = [(s["index"], s["type"], s["codec"]) for s in info["streams"]]
     has_video = any(s["type"] == "video" for s in info["streams"])
@@ -444,7 +567,7 @@ def inspect_file(path, key: Key | None = None, *, max_seconds: float | None = 60
     if key is not None:
         if has_video:
             frames = (f.to_ndarray(format="gray") if kind in IMAGE_KINDS else f
-                      for f in iter_video_frames(path, max_seconds))
+                      for f in iter_video_frames(path, max_seconds, max_pixels=max_pixels))
             report.detections["video" if kind not in IMAGE_KINDS else "image"] = detect_frames(frames, key=key)
         if has_audio:
             got = read_audio(path, max_seconds)

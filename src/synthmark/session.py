@@ -48,7 +48,7 @@ class LiveSession:
         self,
         key: Key,
         *,
-        user_ref: str,
+        user_ref: str | None = None,
         content_id: str,
         payload: int | None = None,
         visible: VisibleLabel | None | str = "default",
@@ -59,6 +59,7 @@ class LiveSession:
         consent_ref: str | None = None,
         recipient_ref: str | None = None,
         host: dict | None = None,
+        edits=None,
     ) -> None:
         from .audit.events import AuditEvent
         from .audit.hooks import check_ready
@@ -78,6 +79,20 @@ class LiveSession:
                 "a stream without an explicit label (visible or audible) needs recipient_ref: the rules require "
                 "logging who received unlabeled content")
         check_ready(audit)  # a store that cannot record fails before the stream starts
+        from .audit import registered_sinks
+        from .policy import get_policy
+
+        # the host's policy: user_ref (when a record is written) and consent for face/voice edits
+        user_ref, edit_list = get_policy().check_job(
+            user_ref=user_ref, edits=edits, consent_ref=consent_ref,
+            recorded=audit is not None or bool(registered_sinks()))
+        if user_ref is None:  # nothing records the session: the event is built (and checked) all the same
+            from .policy import UNATTRIBUTED
+
+            user_ref = UNATTRIBUTED
+        host = dict(host or {})
+        if edit_list:
+            host["edits"] = edit_list
         self.key_id = key.id
         self.content_id = content_id
         if payload is None:
@@ -102,7 +117,7 @@ class LiveSession:
         self._start_event = AuditEvent(
             user_ref=user_ref, content_id=content_id, media_type="stream", output_sha256=None,
             labels=self._labels(), consent_ref=consent_ref, recipient_ref=recipient_ref, kind="stream_start",
-            host=dict(host or {}))
+            host=host)
         self._started = False
 
     # -- audit ---------------------------------------------------------------------------------------

@@ -63,8 +63,11 @@ public:
     void fill_uint32(const std::string& purpose, std::uint32_t* out, std::size_t n) const;
     void fill_signs(const std::string& purpose, float* out, std::size_t n) const;
     void fill_uniform(const std::string& purpose, float* out, std::size_t n) const;
-    // Keyed Fisher-Yates shuffle of 0..n-1 (n < 2^31), unbiased.
+    // Keyed Fisher-Yates shuffle of 0..n-1 (n <= kMaxPermutation), unbiased.
     void permutation(const std::string& purpose, std::int32_t* out, std::size_t n) const;
+    // Permutations order chips and slots (thousands); the bound (64 MiB of int32) keeps a bad n from
+    // allocating gigabytes in a caller that sizes its buffer by n.
+    static constexpr std::size_t kMaxPermutation = std::size_t(1) << 24;
 
 private:
     std::vector<std::uint8_t> key_;

@@ -9,6 +9,7 @@
 """
 
 from .chain import AuditRecord, VerifyResult
+from .checkpoint import Checkpoint, FileWitness, load_checkpoints
 from .events import AuditEvent, canonical_json
 from .hooks import EmitResult, JsonLinesSink, emit, on_labeled, publish, registered_sinks, remove_on_labeled
 from .store import MIN_RETENTION_DAYS, AuditLog, PendingPublication, PurgeResult, ReconcileResult, default_store_url
@@ -17,6 +18,9 @@ __all__ = [
     "AuditEvent",
     "AuditLog",
     "AuditRecord",
+    "Checkpoint",
+    "FileWitness",
+    "load_checkpoints",
     "EmitResult",
     "JsonLinesSink",
     "MIN_RETENTION_DAYS",

@@ -12,8 +12,9 @@ Because ``seq`` is inside the hash, a record that is altered, deleted (a gap, or
 states the last purged seq and hash; the walk then starts from that anchor's statement.
 
 Limits, stated plainly: without a log key, someone with write access can recompute the whole chain;
-with a key they cannot, but they can still drop the newest records (truncate the tail). Publish or
-note ``head_hash`` elsewhere (e.g. daily) to bound that.
+with a key they cannot, but they can still drop the newest records together with the head marker's
+newer values (replaying an older marker) or empty the log. Only checkpoints kept outside the store
+(checkpoint.py) bound that.
 """
 
 from __future__ import annotations
@@ -99,6 +100,28 @@ def head_marker(rec: AuditRecord, log_mac_key: bytes | None) -> str:
     return canonical_json(d).decode("ascii")
 
 
+def head_disagreement(seq: int, hash_hex: str, marker: str | None, log_mac_key: bytes | None) -> str | None:
+    """Why the stored head marker does not describe the newest record (seq, hash), or None when it
+    does. An empty store without a marker is a new log. With ``log_mac_key`` the marker's MAC is checked."""
+    if marker is None:
+        return None if seq == 0 else f"the head marker is missing, but records up to seq {seq} remain"
+    try:
+        d = json.loads(marker)
+        mseq, mhash = int(d["seq"]), str(d["hash"])
+    except (ValueError, KeyError, TypeError):
+        return "the head marker is malformed"
+    if (mseq, mhash) != (seq, hash_hex):
+        newest = f"the newest record is seq {seq}" if seq else "the store holds no record"
+        if mseq == seq:
+            newest = f"record seq {seq} has another hash"
+        return f"the head marker names seq {mseq}, but {newest}"
+    if log_mac_key is not None:
+        want = json.loads(head_marker(AuditRecord(mseq, "", "", "", "", "", "", mhash), log_mac_key))["mac"]
+        if not hmac.compare_digest(want, str(d.get("mac"))):
+            return "the head marker does not verify with the log key"
+    return None
+
+
 def build_record(
     seq: int, kind: str, event_id: str, event_time: str, recorded_at: str, body: dict, prev_hash: str,
     log_mac_key: bytes | None,
@@ -132,6 +155,7 @@ class VerifyResult:
     reason: str = ""
     anchors: int = 0
     notes: tuple = field(default=(), compare=False)
+    checkpoints: int = 0  # external checkpoints the chain was found to match
 
     def __bool__(self) -> bool:
         return self.ok
@@ -140,7 +164,8 @@ class VerifyResult:
         if self.ok:
             span = f"seq {self.first_seq}..{self.last_seq}" if self.records else "empty log"
             mac = "MACs checked" if self.macs_checked else "MACs not checked"
-            return f"OK: {self.records} records ({span}), chain intact, {mac}, head {self.head_hash}"
+            cps = f", {self.checkpoints} checkpoint(s) matched" if self.checkpoints else ""
+            return f"OK: {self.records} records ({span}), chain intact, {mac}{cps}, head {self.head_hash}"
         who = f"record seq {self.bad_seq}" + (f" (event {self.bad_event_id})" if self.bad_event_id else "")
         return f"BROKEN at {who}: {self.reason}"
 

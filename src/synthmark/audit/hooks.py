@@ -232,12 +232,13 @@ def _withdraw(event: AuditEvent, stores: list, reason: str) -> None:
 
 
 def publish(tmp_path: str | os.PathLike, dest_path: str | os.PathLike, event: AuditEvent,
-            audit: "AuditLog | Sequence[AuditLog] | None" = None) -> EmitResult:
+            audit: "AuditLog | Sequence[AuditLog] | None" = None, *, replace: bool = True) -> EmitResult:
     """Record, then publish: see the module docstring. ``tmp_path`` must be complete and on the same
     filesystem as ``dest_path``; its SHA-256 must equal ``event.output_sha256``. ``event.output_path``
     is set to the absolute ``dest_path`` (if given, it must be that). The published file gets the
-    permission bits of the file it replaces, or the umask default for a new file."""
-    from ..io.atomic import fsync_dir, prepare_publish
+    permission bits of the file it replaces, or the umask default for a new file. Without ``replace``
+    an existing ``dest_path`` is not replaced: OutputExistsError, and a status='failed' event supersedes."""
+    from ..io.atomic import fsync_dir, move_into_place, prepare_publish
 
     tmp_path, dest_path = os.fspath(tmp_path), os.fspath(dest_path)
     if event.status != "published" or event.output_sha256 is None:
@@ -259,9 +260,14 @@ def publish(tmp_path: str | os.PathLike, dest_path: str | os.PathLike, event: Au
         raise
     _test_crash("after-record")
     try:
-        os.replace(tmp_path, dest_path)
+        move_into_place(tmp_path, dest_path, replace=replace)
     except BaseException as exc:
         _withdraw(event, result.stores, f"publish: {type(exc).__name__}")
+        if isinstance(exc, FileExistsError):
+            from ..errors import OutputExistsError
+
+            raise OutputExistsError(f"{dest_path} already exists (not overwritten)", errno=exc.errno,
+                                    filename=dest_path) from None
         if isinstance(exc, OSError):
             raise AuditError(f"publish: recorded event {event.event_id} but could not publish {dest_path}: "
                              f"{exc.strerror or exc}; a status='failed' event supersedes it") from None

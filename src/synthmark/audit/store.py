@@ -36,7 +36,9 @@ gets it on the first writable open (or: ``CREATE TABLE synthmark_audit_pending``
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import io
 import json
 import logging
@@ -54,11 +56,18 @@ from typing import IO, Iterator
 from .._process import own_start, owner_alive
 from ..errors import AuditError, InvalidArgumentError, InvalidTypeError
 from ..io.atomic import sha256_file
-from .chain import GENESIS_HASH, AuditRecord, VerifyResult, build_record, head_marker, iter_pages, mac_key, verify_rows
+from .chain import (GENESIS_HASH, AuditRecord, VerifyResult, build_record, head_disagreement, head_marker, iter_pages,
+                    mac_key, verify_rows)
+from .checkpoint import Checkpoint, as_witness, make_checkpoint
 from .events import AuditEvent, utc_timestamp
 
 DEFAULT_STORE = "./synthmark-audit.db"
 MIN_RETENTION_DAYS = 180
+
+
+def _utc_now() -> datetime:
+    """The clock purge() measures retention against (one place, so tests can move it)."""
+    return datetime.now(timezone.utc)
 _FORMAT = "synthmark-audit-v1"
 _TABLE = "synthmark_audit"
 _META = "synthmark_audit_meta"
@@ -84,6 +93,17 @@ def redact_url(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
+# the newest record and the head marker in one statement (the writer compares them)
+_HEAD_SQL = (f"SELECT (SELECT seq FROM {_TABLE} ORDER BY seq DESC LIMIT 1), "
+             f"(SELECT hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1), (SELECT v FROM {_META} WHERE k = 'head')")
+
+
+def _head_row(r) -> tuple[int, str, str | None]:
+    if r is None or r[0] is None:
+        return 0, GENESIS_HASH, (None if r is None else r[2])
+    return int(r[0]), r[1], r[2]
+
+
 def _row(r) -> AuditRecord:
     return AuditRecord(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
 
@@ -98,10 +118,10 @@ class _Backend:
 
     # -- implemented by subclasses: write_txn() context manager, query(sql, params), close()
 
-    def head(self, cur) -> tuple[int, str]:
-        cur.execute(f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1")
-        r = cur.fetchone()
-        return (0, GENESIS_HASH) if r is None else (int(r[0]), r[1])
+    def head(self, cur) -> tuple[int, str, str | None]:
+        """(seq, hash) of the newest record ((0, GENESIS_HASH) when empty) and the stored head marker."""
+        cur.execute(_HEAD_SQL)
+        return _head_row(cur.fetchone())
 
     def insert(self, cur, recs: list, head: str, pending: list = (), settled: list = ()) -> None:
         """Insert ``recs`` and move the head marker to the last one (same transaction); also insert
@@ -379,7 +399,7 @@ class _PgTxn:
             # no parameters: simple query protocol, several statements, the last one's rows come back
             cur.execute(
                 f"BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '.{_TABLE}', 0)); "
-                f"SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1"
+                + _HEAD_SQL
             )
             while cur.nextset():  # results of BEGIN and LOCK come first
                 pass
@@ -387,7 +407,7 @@ class _PgTxn:
         except psycopg.Error as exc:
             self._rollback()
             raise AuditError(f"audit store {self.b.shown}: cannot start a write: {' '.join(str(exc).split())}") from None
-        return cur, ((0, GENESIS_HASH) if r is None else (int(r[0]), r[1]))
+        return cur, _head_row(r)
 
     def _rollback(self):
         import psycopg
@@ -517,10 +537,17 @@ class AuditLog:
     A writable log runs :meth:`reconcile` when it opens (``reconcile=False`` to skip; the result is
     in ``last_reconcile``), so outputs left unpublished by a killed process on this host get their
     ``'failed'`` record before new work starts.
+
+    Every write first checks that the stored head marker names the newest record (with its MAC on a
+    signed log); if not, records were deleted or altered and the write is refused (AuditError)
+    rather than chaining new records over the gap. ``witness`` (a callable, a file path, or a list
+    of them) receives a signed :class:`~synthmark.audit.Checkpoint` of the head after every
+    ``checkpoint_every`` records this object writes (see :meth:`checkpoint`); a failing witness is
+    logged (``last_checkpoint_error``) and never fails the append, whose record is already durable.
     """
 
     def __init__(self, url: str | None = None, *, key=None, min_retention_days: int = MIN_RETENTION_DAYS,
-                 read_only: bool = False, reconcile: bool = True):
+                 read_only: bool = False, reconcile: bool = True, witness=None, checkpoint_every: int = 1):
         if key is not None and type(key).__name__ != "Key":
             raise InvalidTypeError(f"key: expected synthmark.Key or None, got {type(key).__name__}")
         if isinstance(min_retention_days, bool) or not isinstance(min_retention_days, int):
@@ -529,6 +556,18 @@ class AuditLog:
             raise InvalidArgumentError(
                 f"min_retention_days: {min_retention_days} is below the required {MIN_RETENTION_DAYS} days"
             )
+        if witness is None:
+            witness = []
+        elif isinstance(witness, (str, os.PathLike)) or callable(witness):
+            witness = [witness]
+        elif not isinstance(witness, (list, tuple)):
+            raise InvalidTypeError(f"witness: expected a callable, a file path or a list of them, got {type(witness).__name__}")
+        self._witnesses = [as_witness(w) for w in witness]
+        if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 1:
+            raise InvalidArgumentError(f"checkpoint_every: expected an int >= 1, got {checkpoint_every!r}")
+        self.checkpoint_every = checkpoint_every
+        self._since_checkpoint = 0
+        self.last_checkpoint_error: Exception | None = None
         self._url = default_store_url() if url is None else os.fspath(url)
         self._shown = redact_url(self._url)
         self.min_retention_days = min_retention_days
@@ -569,7 +608,7 @@ class AuditLog:
             return
         if self.read_only:
             raise AuditError(f"audit store {self._shown} is not signed; open it without key=")
-        with self._b.write_txn() as (cur, (seq, _)):
+        with self._txn() as (cur, (seq, _)):
             if seq:
                 raise AuditError(f"audit store {self._shown} was created without a log key; cannot sign it now")
             cur.execute(self._b.q(f"INSERT INTO {_META} (k, v) VALUES ('mac_key_id', ?)"), (self._key_id,))
@@ -615,6 +654,19 @@ class AuditLog:
         self.close()
 
     # ----------------------------------------------------------------------------------------- writes
+
+    @contextlib.contextmanager
+    def _txn(self):
+        """The backend's write transaction, after checking that the head marker names the newest
+        record: a log whose tail was cut (or whose marker was altered) is not written on top of."""
+        with self._backend().write_txn() as (cur, (seq, prev, marker)):
+            why = head_disagreement(seq, prev, marker, self._mac_key)
+            if why is not None:
+                raise AuditError(
+                    f"audit store {self._shown}: refusing to write: {why}; records were deleted or the store was "
+                    "altered ('synthmark audit verify' names what; restore the store from a backup)"
+                )
+            yield cur, (seq, prev)
 
     def append(self, event: AuditEvent, *, pending: bool = False, temp_path=None) -> AuditRecord:
         """Append one event; returns its record once the commit is durable. Raises AuditError.
@@ -685,7 +737,7 @@ class AuditLog:
         if every superseded record is still in doubt (else nothing, returns []): two reconcilers
         never both withdraw one record."""
         b = self._backend()
-        with b.write_txn() as (cur, (seq, prev)):
+        with self._txn() as (cur, (seq, prev)):
             settled = [ev.supersedes for ev in events if ev.supersedes is not None]
             if only_if_pending:
                 for eid in settled:
@@ -709,7 +761,38 @@ class AuditLog:
                     which = events[0].event_id if len(events) == 1 else "in this batch"
                     raise AuditError(f"audit event {which} is already recorded") from None
                 raise
+        self._since_checkpoint += len(recs)
+        if self._witnesses and self._since_checkpoint >= self.checkpoint_every:
+            cp = make_checkpoint(recs[-1].seq, recs[-1].hash, utc_timestamp(), self._mac_key, self._key_id)
+            try:
+                self._hand(cp, self._witnesses)
+            except AuditError as exc:  # the record is durable; the next write tries again
+                self.last_checkpoint_error = exc
+                _log.warning("audit: %s", exc)
         return recs
+
+    def _hand(self, cp: Checkpoint, witnesses) -> None:
+        for w in witnesses:
+            try:
+                w(cp)
+            except Exception as exc:  # noqa: BLE001 - any witness failure is reported the same way
+                raise AuditError(f"audit checkpoint witness {w!r} failed: {exc.__class__.__name__}: {exc}") from None
+        self._since_checkpoint = 0
+        self.last_checkpoint_error = None
+
+    def checkpoint(self, witness=None) -> Checkpoint:
+        """A checkpoint of the current head (MAC'd on a signed log), handed to the log's witnesses and
+        to ``witness`` (a callable or file path) if given; returns it. Refuses (AuditError) when the
+        head marker disagrees with the newest record: a checkpoint must not bless a cut tail."""
+        with self._lock:
+            seq, h, marker = _head_row(self._backend().query(_HEAD_SQL, ())[0])
+            why = head_disagreement(seq, h, marker, self._mac_key)
+            if why is not None:
+                raise AuditError(f"audit store {self._shown}: no checkpoint: {why}")
+            cp = make_checkpoint(seq, h, utc_timestamp(), self._mac_key, self._key_id)
+            extra = [] if witness is None else [as_witness(witness)]
+            self._hand(cp, self._witnesses + extra)
+        return cp
 
     def __call__(self, event: AuditEvent) -> AuditRecord:  # so an AuditLog can be an on_labeled sink directly
         return self.append(event)
@@ -799,7 +882,10 @@ class AuditLog:
 
         Refuses (InvalidArgumentError) when ``older_than_days`` is below ``min_retention_days``.
         Only a prefix of the chain is deleted (up to the first record still inside the window), so
-        the remaining chain verifies from the anchor's statement. ``now`` is for tests.
+        the remaining chain verifies from the anchor's statement. ``now`` (an aware datetime, default
+        the clock) purges as of an earlier time; a ``now`` later than the clock is refused, not
+        clamped: it would purge records younger than the retention minimum, and a caller who asks for
+        it should learn that nothing was purged on its terms.
         """
         if isinstance(older_than_days, bool) or not isinstance(older_than_days, int):
             raise InvalidTypeError(f"older_than_days: expected int, got {type(older_than_days).__name__}")
@@ -808,11 +894,22 @@ class AuditLog:
                 f"refusing to purge: --older-than {older_than_days} days is below the minimum retention of "
                 f"{self.min_retention_days} days; younger records are never purged"
             )
-        now = datetime.now(timezone.utc) if now is None else now
+        clock = _utc_now()
+        if now is None:
+            now = clock
+        elif not isinstance(now, datetime):
+            raise InvalidTypeError(f"now: expected an aware datetime or None, got {type(now).__name__}")
+        elif now.tzinfo is None:
+            raise InvalidArgumentError(f"now: needs a UTC offset (e.g. tzinfo=timezone.utc): {now.isoformat()!r}")
+        elif now > clock:
+            raise InvalidArgumentError(
+                f"now: {now.isoformat()} is later than the current time {clock.isoformat()}; a future now would "
+                f"purge records younger than the {self.min_retention_days}-day retention minimum"
+            )
         cutoff = utc_timestamp(now - timedelta(days=older_than_days))
         with self._lock:
             b = self._backend()
-            with b.write_txn() as (cur, (head_seq, head_hash)):
+            with self._txn() as (cur, (head_seq, head_hash)):
                 cur.execute(b.q(f"SELECT MIN(seq) FROM {_TABLE} WHERE recorded_at >= ?"), (cutoff,))
                 young = cur.fetchone()[0]
                 through = head_seq if young is None else int(young) - 1
@@ -866,10 +963,14 @@ class AuditLog:
         with self._lock:
             return self._backend().get(event_id)
 
-    def verify(self, key=None) -> VerifyResult:
+    def verify(self, key=None, *, checkpoints=None) -> VerifyResult:
         """Walk the whole chain; the result names the first altered, deleted or reordered record.
 
-        MACs are checked with the key the log was opened with, or ``key`` here.
+        MACs are checked with the key the log was opened with, or ``key`` here. ``checkpoints``
+        (Checkpoints, e.g. from :func:`~synthmark.audit.load_checkpoints` on a witness's file): the
+        chain must still hold each one's record with its hash (else its tail was cut or rewritten);
+        their MACs are checked when a key is at hand. Without checkpoints a log emptied outright, or
+        (unsigned) cut and re-marked, cannot be told from a genuine one.
         """
         mk = self._mac_key
         if key is not None:
@@ -882,7 +983,55 @@ class AuditLog:
         with self._lock:
             head = self._backend().meta().get("head")  # read first: appends during the walk only add after it
         anchors = list(iter_pages(lambda a, n: self._page(a, n, "anchor")))
-        return verify_rows(iter_pages(self._page), anchors, mk, signed=self._signed, head=head)
+        result = verify_rows(iter_pages(self._page), anchors, mk, signed=self._signed, head=head)
+        if result.ok and head is None and result.records:
+            result = dataclasses.replace(
+                result, ok=False, bad_seq=result.last_seq + 1,
+                reason=f"the store's head marker is missing (deleted) while records seq {result.first_seq}.."
+                       f"{result.last_seq} remain: newer records may have been deleted with it")
+        if not result.ok or checkpoints is None:
+            return result
+        return self._check_checkpoints(result, list(checkpoints), anchors, mk)
+
+    def _check_checkpoints(self, result: VerifyResult, checkpoints: list, anchors: list, mk) -> VerifyResult:
+        signed_by = self._b.meta().get("mac_key_id")
+        purged = {}
+        for a in anchors:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                d = json.loads(a.body)
+                purged[int(d["purged_through_seq"])] = str(d["purged_through_hash"])
+        last = result.last_seq or 0
+        notes = list(result.notes)
+
+        def broken(seq, why):
+            return dataclasses.replace(result, ok=False, bad_seq=seq, reason=why)
+
+        for cp in sorted(checkpoints, key=lambda c: -c.seq):  # the newest first: it bounds the most
+            if not isinstance(cp, Checkpoint):
+                raise InvalidTypeError(f"checkpoints: expected Checkpoint items, got {type(cp).__name__}")
+            said = f"the checkpoint of {cp.time_utc} (seq {cp.seq}, hash {cp.head_hash[:16]}...)"
+            if cp.key_id != signed_by:
+                return broken(cp.seq, f"{said} is of a log signed by {cp.key_id or 'no key'}, this one by "
+                                      f"{signed_by or 'no key'}")
+            if signed_by is not None:
+                if mk is None:
+                    notes.append("checkpoint MACs not checked (no key)")
+                elif not cp._mac_ok(mk):
+                    return broken(cp.seq, f"{said} MAC does not verify with the log key (forged or altered)")
+            if cp.seq == 0:
+                continue
+            if cp.seq > last:
+                return broken(last + 1, f"{said} was seen by a witness, but the store ends at "
+                                        f"{'seq ' + str(last) if last else 'no record'}: records seq {last + 1}.."
+                                        f"{cp.seq} were deleted (tail truncated)")
+            if result.first_seq is not None and cp.seq < result.first_seq:
+                if cp.seq in purged and purged[cp.seq] != cp.head_hash:
+                    return broken(cp.seq, f"{said} disagrees with the purge anchor's hash for that record")
+                continue  # purged; the anchor's statement is what remains of it
+            rows = self._page(cp.seq - 1, 1)
+            if not rows or rows[0].seq != cp.seq or rows[0].hash != cp.head_hash:
+                return broken(cp.seq, f"{said}: the store's record seq {cp.seq} has another hash (rewritten)")
+        return dataclasses.replace(result, checkpoints=len(checkpoints), notes=tuple(dict.fromkeys(notes)))
 
     def export(self, fp: IO[str], since=None, until=None, format: str = "jsonl") -> int:
         """Write records to a text stream as JSON lines or CSV; returns the number written."""

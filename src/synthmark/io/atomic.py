@@ -7,6 +7,7 @@ temporary file behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -16,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from .._process import own_start, proc_start
+from ..errors import OutputError
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +44,54 @@ def _host_hash() -> str:
     return _short_hash(f"{socket.gethostname()}\0{_pid_namespace()}")
 
 
+#: bytes of the target's stem kept in a temporary name (the rest of the name is its owner and the suffix)
+_STEM_BYTES = 40
+#: an extension longer than this is not kept in the temporary name (it would not pick a muxer anyway)
+_SUFFIX_BYTES = 16
+
+
+def _name_max(folder) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
+def _stem_tag(dst: Path) -> str:
+    """The start of ``dst``'s stem used in its temporary names: at most _STEM_BYTES bytes, whole characters."""
+    out, n = [], 0
+    for ch in dst.stem:
+        n += len(os.fsencode(ch))
+        if n > _STEM_BYTES:
+            break
+        out.append(ch)
+    return "".join(out)
+
+
 def temp_path_for(dst: str | os.PathLike, suffix: str | None = None) -> Path:
     """A new, empty temporary file in the directory of ``dst`` (same file system, so rename is atomic).
 
-    Keeps the extension of ``dst`` (muxers pick the format from it) unless ``suffix`` is given. First
-    removes the temporary files for the same target that processes of this host left when they were
-    killed (see sweep_stale_temps).
+    Keeps the extension of ``dst`` (muxers pick the format from it) unless ``suffix`` is given; an
+    extension too long for the name limit is dropped. First removes the temporary files for the same
+    target that processes of this host left when they were killed (see sweep_stale_temps). Raises
+    OutputError naming ``dst`` when the file cannot be created.
     """
+    given = dst
     dst = Path(dst)
+    folder = dst.parent if str(dst.parent) else Path(".")
     suffix = dst.suffix if suffix is None else suffix
     sweep_stale_temps(dst)
     owner = f"{os.getpid()}-{_host_hash()}-{_short_hash(own_start())}"
-    fd, name = tempfile.mkstemp(prefix=f".{dst.stem[:40]}.{owner}.", suffix=f".part{suffix}", dir=dst.parent or ".")
+    prefix = f".{_stem_tag(dst)}.{owner}."
+    # mkstemp adds 8 random characters; the whole name must fit the file system's limit
+    if len(os.fsencode(suffix)) > _SUFFIX_BYTES or \
+            len(os.fsencode(prefix + suffix)) + 8 + len(".part") > _name_max(folder):
+        suffix = ""
+    try:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=f".part{suffix}", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output {os.fspath(given)}: {exc.strerror or exc}",
+                          errno=exc.errno, filename=os.fspath(given)) from None
     os.close(fd)
     return Path(name)
 
@@ -64,7 +102,7 @@ def sweep_stale_temps(dst: str | os.PathLike) -> list[Path]:
     live processes, of other hosts and of unknown shape are left alone."""
     dst = Path(dst)
     folder = dst.parent if str(dst.parent) else Path(".")
-    prefix = f".{dst.stem[:40]}."
+    prefix = f".{_stem_tag(dst)}."
     host = _host_hash()
     removed = []
     try:
@@ -133,10 +171,31 @@ def prepare_publish(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
     fsync_file(tmp)
 
 
-def publish(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
-    """fsync ``tmp`` and rename it over ``dst`` atomically, then fsync the directory (see prepare_publish)."""
+def move_into_place(tmp: str | os.PathLike, dst: str | os.PathLike, *, replace: bool = True) -> None:
+    """Rename ``tmp`` to ``dst`` atomically. Without ``replace``, FileExistsError if ``dst`` exists (even
+    if it appeared a moment ago): hard link then unlink, since rename cannot refuse to replace."""
+    if replace:
+        os.replace(tmp, dst)
+        return
+    try:
+        os.link(tmp, dst)
+    except FileExistsError:
+        raise
+    except OSError as exc:  # no hard links on this file system (some network and FUSE mounts)
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS):
+            raise
+        if os.path.lexists(dst):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fspath(dst)) from None
+        os.replace(tmp, dst)
+        return
+    os.unlink(tmp)
+
+
+def publish(tmp: str | os.PathLike, dst: str | os.PathLike, *, replace: bool = True) -> None:
+    """fsync ``tmp`` and rename it to ``dst`` atomically (over it unless not ``replace``: then
+    FileExistsError), then fsync the directory (see prepare_publish)."""
     prepare_publish(tmp, dst)
-    os.replace(tmp, dst)
+    move_into_place(tmp, dst, replace=replace)
     fsync_dir(Path(dst).parent)
 
 

@@ -10,6 +10,10 @@ import av
 
 from ..errors import MediaError
 
+#: tags are untrusted bytes: text that is not UTF-8 is read with U+FFFD in place of the bad bytes (an
+#: AIGC record damaged so is then malformed: MetadataError), never a UnicodeDecodeError
+METADATA_ERRORS = "replace"
+
 #: muxer options that make a container keep custom metadata keys
 MUXER_OPTIONS = {
     "mp4": {"movflags": "use_metadata_tags"},
@@ -20,7 +24,7 @@ MUXER_OPTIONS = {
 
 def read_container_metadata(path) -> dict:
     try:
-        with av.open(os.fspath(path)) as c:
+        with av.open(os.fspath(path), metadata_errors=METADATA_ERRORS) as c:
             return dict(c.metadata)
     except av.FFmpegError as exc:
         raise MediaError(f"cannot open {os.fspath(path)}: {exc.strerror or exc} (corrupt, truncated or unsupported)") from None
@@ -29,7 +33,7 @@ def read_container_metadata(path) -> dict:
 def remux(src, dst, muxer: str, metadata: dict) -> None:
     """Copy every stream of ``src`` into ``dst`` with container ``metadata`` merged over the source's."""
     try:
-        with av.open(os.fspath(src)) as inp, av.open(
+        with av.open(os.fspath(src), metadata_errors=METADATA_ERRORS) as inp, av.open(
             os.fspath(dst), "w", format=muxer, options=MUXER_OPTIONS.get(muxer, {})
         ) as out:
             out.metadata.update(inp.metadata)

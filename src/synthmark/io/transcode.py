@@ -14,7 +14,9 @@ from typing import Callable
 import av
 import numpy as np
 
-from ..errors import MediaError
+from .. import limits
+from ..errors import LimitExceededError, MediaError
+from .remux import METADATA_ERRORS
 from .audio import AudioSettings, FloatPlanarReader, FloatPlanarWriter, add_audio_encoder
 from .video import VideoSettings, add_video_encoder, writable_frame
 
@@ -56,14 +58,21 @@ def _unusable_stream(stream) -> str | None:
         return "no decoder for its codec"
     if stream.type == "video" and not _is_attached_pic(stream) and (cc.width <= 0 or cc.height <= 0):
         return f"frame size {cc.width}x{cc.height}"
-    if stream.type == "audio" and (not cc.sample_rate or cc.sample_rate <= 0 or cc.layout is None):
+    if stream.type == "audio" and (not cc.sample_rate or cc.sample_rate <= 0 or cc.layout is None
+                                   or cc.layout.nb_channels <= 0):
         return "no sample rate or channel layout"
+    if stream.type == "audio" and cc.sample_rate > limits.MAX_SAMPLE_RATE:
+        return f"sample rate {cc.sample_rate} Hz (at most {limits.MAX_SAMPLE_RATE} are supported)"
+    if stream.type == "audio" and cc.layout.nb_channels > limits.MAX_CHANNELS:
+        return f"{cc.layout.nb_channels} channels (at most {limits.MAX_CHANNELS} are supported)"
     return None
 
 
-def open_input(src):
+def open_input(src, max_pixels: int | None = None):
+    """The opened container; MediaError when a stream cannot be decoded, LimitExceededError when a video
+    stream's frames are over ``max_pixels`` (checked from the headers, before any frame is decoded)."""
     try:
-        container = av.open(os.fspath(src))
+        container = av.open(os.fspath(src), metadata_errors=METADATA_ERRORS)
     except (av.FFmpegError, UnicodeDecodeError) as exc:
         raise _media_error(src, exc) from None
     try:
@@ -72,6 +81,8 @@ def open_input(src):
             if why is not None:
                 raise MediaError(f"cannot decode {os.fspath(src)}: {stream.type} stream #{stream.index}: {why} "
                                  "(corrupt, truncated or unsupported)")
+            if stream.type == "video":
+                limits.check_pixels(src, stream.codec_context.width, stream.codec_context.height, max_pixels)
     except BaseException:
         container.close()  # after the message is built: PyAV frees the stream objects here
         raise
@@ -89,19 +100,22 @@ def transcode(
     audio: AudioSettings | None = None,
     metadata: dict | None = None,
     progress: Callable[[float], None] | None = None,
+    max_pixels: int | None = None,
+    max_seconds: float | None = None,
 ) -> TranscodeStats:
     """Re-encode ``src`` into ``dst`` (format family ``kind``), applying the processors.
 
     ``video_fn(frame)`` modifies a writable yuv420p ``av.VideoFrame`` in place. ``audio_factory(rate,
     channels)`` returns an object with ``process(samples) -> samples`` and ``flush() -> samples`` on
     float32 (channels, n) arrays (it may delay samples; it must return as many as it was given in
-    total). ``metadata`` is merged over the source's container tags.
+    total). ``metadata`` is merged over the source's container tags. LimitExceededError when a frame is
+    over ``max_pixels`` or the media runs past ``max_seconds`` (whatever the container declared).
     """
     video = video or VideoSettings()
     audio = audio or AudioSettings()
     muxer = MUXER[kind]
     stats = TranscodeStats()
-    inp = open_input(src)
+    inp = open_input(src, max_pixels)
     try:
         with inp, av.open(os.fspath(dst), "w", format=muxer, options=MUXER_OPTIONS.get(muxer, {})) as out:
             for k, v in inp.metadata.items():
@@ -162,6 +176,8 @@ def transcode(
                         stats.copied_packets += 1
                     continue
                 for frame in packet.decode():
+                    if max_seconds is not None and frame.time is not None and frame.time > max_seconds:
+                        limits.check_duration(src, frame.time, max_seconds)  # the container understated it
                     if role == "video":
                         f = writable_frame(frame, video.pix_fmt)
                         if video_fn is not None:
@@ -209,9 +225,10 @@ def transcode(
     return stats
 
 
-def iter_video_frames(src, max_seconds: float | None = None, stream_index: int | None = None):
+def iter_video_frames(src, max_seconds: float | None = None, stream_index: int | None = None,
+                      max_pixels: int | None = None):
     """Decoded frames of the first (or given) video stream, streaming; stops after ``max_seconds``."""
-    inp = open_input(src)
+    inp = open_input(src, max_pixels)
     with inp:
         streams = [s for s in inp.streams.video if not _is_attached_pic(s)]
         if stream_index is not None:
@@ -246,6 +263,10 @@ def read_audio(src, max_seconds: float | None = None, stream_index: int | None =
                 for c in reader.convert(frame):
                     chunks.append(c)
                     n += c.shape[-1]
+                if n * s.codec_context.layout.nb_channels > limits.MAX_AUDIO_VALUES:
+                    raise LimitExceededError(
+                        f"{os.fspath(src)}: more than {limits.MAX_AUDIO_VALUES} audio samples to analyse "
+                        f"({n / rate:.0f} s so far); give max_seconds")
                 if limit is not None and n >= limit:
                     break
             else:
@@ -259,16 +280,17 @@ def read_audio(src, max_seconds: float | None = None, stream_index: int | None =
         return (samples if limit is None else samples[:, :limit]), rate
 
 
-def probe(src) -> dict:
+def probe(src, max_pixels: int | None = None) -> dict:
     """Streams, duration and container tags of a media file (MediaError if it cannot be opened)."""
-    inp = open_input(src)
+    inp = open_input(src, max_pixels)
     with inp:
         return {
             "format": inp.format.name,
             "metadata": dict(inp.metadata),
             "duration": inp.duration / av.time_base if inp.duration else None,
             "streams": [
-                {"index": s.index, "type": s.type, "codec": s.codec_context.name if s.codec_context else None}
+                {"index": s.index, "type": s.type, "codec": s.codec_context.name if s.codec_context else None,
+                 "attached_pic": _is_attached_pic(s)}
                 for s in inp.streams
             ],
         }

@@ -8,8 +8,38 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from ..errors import InvalidArgumentError, InvalidTypeError
+
 #: encoders that take x264/x265-style ``crf`` and ``preset`` options
 _X26X = ("libx264", "libx265")
+#: the ``crf`` scale of encoders that have one (8-bit output)
+CRF_RANGE = {"libx264": (0, 51), "libx265": (0, 51), "libvpx-vp9": (0, 63), "libvpx": (4, 63),
+             "libaom-av1": (0, 63), "libsvtav1": (0, 63)}
+
+
+def check_encoder(name, kind: str, argname: str) -> str:
+    """The canonical name of the ``kind`` ('video'/'audio') encoder ``name``; InvalidArgumentError when
+    this FFmpeg build has no such encoder."""
+    if not isinstance(name, str):
+        raise InvalidTypeError(f"{argname}: expected an encoder name (str), got {type(name).__name__}")
+    try:
+        codec = av.Codec(name, "w")
+    except (av.codec.codec.UnknownCodecError, ValueError):
+        raise InvalidArgumentError(f"{argname}: no {kind} encoder named {name!r} in this FFmpeg build "
+                                   "(see 'ffmpeg -encoders')") from None
+    if codec.type != kind:
+        raise InvalidArgumentError(f"{argname}: {name!r} is not a{'n' if kind == 'audio' else ''} {kind} encoder "
+                                   f"(it encodes {codec.type})")
+    return codec.name
+
+
+def _check_bitrate(value, argname: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidTypeError(f"{argname}: expected an int (bits/s) or None, got {type(value).__name__}")
+    if value <= 0:
+        raise InvalidArgumentError(f"{argname}: expected bits/s > 0, got {value}")
 
 
 @dataclass
@@ -31,6 +61,19 @@ class VideoSettings:
         if self.codec:
             return self.codec
         return "libvpx-vp9" if muxer == "webm" else "libx264"
+
+    def check(self, muxer: str) -> None:
+        """Refuse an unknown encoder, a ``crf`` outside the encoder's scale or a bitrate <= 0 (before any work)."""
+        codec = self.codec_for(muxer)
+        if self.codec is not None:
+            codec = check_encoder(self.codec, "video", "video_codec")
+        _check_bitrate(self.bitrate, "video_bitrate")
+        if self.crf is not None:
+            if isinstance(self.crf, bool) or not isinstance(self.crf, (int, np.integer)):
+                raise InvalidTypeError(f"crf: expected an int or None, got {type(self.crf).__name__}")
+            lo, hi = CRF_RANGE.get(codec, (None, None))
+            if lo is not None and not lo <= self.crf <= hi:
+                raise InvalidArgumentError(f"crf: expected {lo}..{hi} for {codec}, got {self.crf}")
 
 
 def add_video_encoder(out, istream, settings: VideoSettings, muxer: str):
@@ -100,3 +143,20 @@ def encode_still(path: str, frame: av.VideoFrame, codec: str, quality: int | Non
             c.mux(p)
         for p in s.encode(None):
             c.mux(p)
+
+
+def oriented(frame: av.VideoFrame, orientation: int) -> av.VideoFrame:
+    """``frame`` (packed rgb24/rgba) turned as EXIF ``orientation`` (1..8) says it is displayed."""
+    if orientation == 1:
+        return frame
+    a = frame.to_ndarray()
+    a = {
+        2: lambda x: x[:, ::-1],
+        3: lambda x: x[::-1, ::-1],
+        4: lambda x: x[::-1],
+        5: lambda x: x.swapaxes(0, 1),
+        6: lambda x: np.rot90(x, -1),
+        7: lambda x: x.swapaxes(0, 1)[::-1, ::-1],
+        8: lambda x: np.rot90(x, 1),
+    }[orientation](a)
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(a), format=frame.format.name)

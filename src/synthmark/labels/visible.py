@@ -182,14 +182,19 @@ class VisibleLabel:
         ``av.VideoFrame`` in rgb24/bgr24/rgba/bgra/gray/yuv420p/nv12, written through views of its planes.
         `t=None` always labels (images).
         """
+        # the frame is checked whether or not the schedule labels it: a bad frame fails on every call
+        if isinstance(frame, np.ndarray):
+            fmt = self._check_array(frame, pixel_format)
+        elif hasattr(frame, "planes") and hasattr(frame, "format"):
+            fmt = self._check_av(frame, pixel_format)
+        else:
+            raise InvalidTypeError(f"frame: expected a numpy array or av.VideoFrame, got {type(frame).__name__}")
         if t is not None and not self.needs_label(t, duration):
             return frame
         if isinstance(frame, np.ndarray):
-            self._apply_array(frame, pixel_format)
-        elif hasattr(frame, "planes") and hasattr(frame, "format"):
-            self._apply_av(frame, pixel_format)
+            self._packed(frame, fmt)
         else:
-            raise InvalidTypeError(f"frame: expected a numpy array or av.VideoFrame, got {type(frame).__name__}")
+            self._apply_av(frame, fmt)
         return frame
 
     def _packed(self, arr: np.ndarray, fmt: str) -> None:
@@ -199,7 +204,8 @@ class VisibleLabel:
         bc = _colours(self.box_color, fmt, self.yuv_matrix, self.yuv_full_range)
         _core.composite_packed(arr, r.text, r.box, x, y, tc, bc)
 
-    def _apply_array(self, arr: np.ndarray, pixel_format: str | None) -> None:
+    @staticmethod
+    def _check_array(arr: np.ndarray, pixel_format: str | None) -> str:
         check_array(arr, "frame", dtypes=(np.uint8,), ndims=(2, 3))
         check_writable(arr, "frame")
         check_rows_contiguous(arr, "frame")
@@ -213,14 +219,18 @@ class VisibleLabel:
             )
         if PACKED_FORMATS[pixel_format] != chans:
             raise InvalidArgumentError(f"frame: {pixel_format} needs {PACKED_FORMATS[pixel_format]} channels, got shape {arr.shape}")
-        self._packed(arr, pixel_format)
+        return pixel_format
 
-    def _apply_av(self, frame, pixel_format: str | None) -> None:
+    @staticmethod
+    def _check_av(frame, pixel_format: str | None) -> str:
         fmt = frame.format.name
         if pixel_format is not None and pixel_format != fmt:
             raise InvalidArgumentError(f"pixel_format: the av.VideoFrame is {fmt}, not {pixel_format}")
         if fmt not in FRAME_FORMATS:
             raise InvalidArgumentError(f"frame: pixel format {fmt!r} is not supported; use one of {FRAME_FORMATS}")
+        return fmt
+
+    def _apply_av(self, frame, fmt: str) -> None:
         w, h = frame.width, frame.height
         if fmt in PACKED_FORMATS:
             self._packed(plane_view(frame.planes[0], h, w, PACKED_FORMATS[fmt]), fmt)

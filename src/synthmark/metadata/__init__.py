@@ -74,6 +74,9 @@ def sniff(path) -> str:
 
 
 def _read_text(path: Path, kind: str, container_metadata: dict | None = None) -> str | None:
+    if kind == "wav":  # headers only: a WAV can be gigabytes of samples
+        with open(path, "rb") as f:
+            return riff_wav.read_file(f)
     if kind in _BYTES_KINDS:
         return _BYTES_KINDS[kind].read(path.read_bytes())
     if kind in _TAG_KINDS:

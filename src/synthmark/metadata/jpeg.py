@@ -47,6 +47,19 @@ def iter_segments(data: bytes):
         pos = end
 
 
+#: start-of-frame markers (every coding process); their body starts precision, height, width
+SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def dimensions(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the frame header, read before any decoding; None if there is none."""
+    for marker, body, _s, _e in iter_segments(data):
+        if marker in SOF_MARKERS and len(body) >= 5:
+            height, width = struct.unpack(">HH", body[1:5])
+            return width, height
+    return None
+
+
 def read(data: bytes) -> str | None:
     for marker, body, _s, _e in iter_segments(data):
         if marker == 0xE1 and body.startswith(XMP_HEADER):

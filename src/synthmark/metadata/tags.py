@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import MediaError, MetadataError
+from ..errors import MediaError, MetadataError, SynthmarkError
 
 try:  # mutagen is a runtime dependency; import lazily so a broken install names itself clearly
     import mutagen
@@ -25,6 +25,12 @@ def _need():
         raise MetadataError("mutagen is not installed (pip install mutagen): needed for MP3/FLAC/Ogg tags")
 
 
+def _malformed(kind: str, path, exc: BaseException) -> MediaError:
+    """mutagen parses untrusted bytes and some damage escapes it as IndexError, struct.error, ..."""
+    detail = exc if isinstance(exc, mutagen.MutagenError) else f"malformed ({type(exc).__name__}: {exc})"
+    return MediaError(f"cannot read the {kind.upper()} tags of {os.fspath(path)}: {detail}")
+
+
 def _open(kind: str, path):
     _need()
     try:
@@ -39,24 +45,34 @@ def _open(kind: str, path):
                 f.add_tags()
             return f
         if kind == "ogg":
+            damage = None
             for cls in (mutagen.oggopus.OggOpus, mutagen.oggvorbis.OggVorbis):
                 try:
                     return cls(path)
                 except mutagen.MutagenError:
                     continue
+                except Exception as exc:  # noqa: BLE001 - damage inside an Opus/Vorbis stream (see _malformed)
+                    damage = exc
+            if damage is not None:
+                raise _malformed(kind, path, damage)
             raise MediaError(f"unsupported Ogg stream (not Opus or Vorbis): {path}")
-    except mutagen.MutagenError as exc:
-        raise MediaError(f"cannot read the {kind.upper()} tags of {os.fspath(path)}: {exc}") from None
+    except SynthmarkError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - MutagenError, or damage that escapes mutagen (see _malformed)
+        raise _malformed(kind, path, exc) from None
     raise MetadataError(f"no tag writer for {kind}")  # pragma: no cover
 
 
 def read(kind: str, path) -> str | None:
     tags = _open(kind, path)
-    if kind == "mp3":
-        frames = tags.getall("TXXX:AIGC")
-        return str(frames[0].text[0]) if frames and frames[0].text else None
-    values = tags.tags.get("AIGC") if tags.tags is not None else None
-    return values[0] if values else None
+    try:
+        if kind == "mp3":
+            frames = tags.getall("TXXX:AIGC")
+            return str(frames[0].text[0]) if frames and frames[0].text else None
+        values = tags.tags.get("AIGC") if tags.tags is not None else None
+        return str(values[0]) if values else None
+    except Exception as exc:  # noqa: BLE001 - see _malformed
+        raise _malformed(kind, path, exc) from None
 
 
 def write(kind: str, path, json_text: str) -> None:
@@ -70,5 +86,5 @@ def write(kind: str, path, json_text: str) -> None:
         else:
             tags.tags["AIGC"] = [json_text]  # replaces every AIGC comment by this one
             tags.save()
-    except mutagen.MutagenError as exc:
+    except Exception as exc:  # noqa: BLE001 - MutagenError, or damage that escapes mutagen
         raise MetadataError(f"cannot write the {kind.upper()} tag: {exc}") from None

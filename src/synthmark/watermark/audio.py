@@ -71,8 +71,9 @@ from fractions import Fraction
 
 import numpy as np
 import scipy.fft
-import scipy.signal
-import scipy.stats
+from scipy.special import ndtr  # P(N(0,1) >= z) = ndtr(-z); scipy.stats and scipy.signal cost ~2 s to import
+
+# scipy.signal is imported where it is used (resampling, filter design), not with synthmark
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import _checks
@@ -221,9 +222,11 @@ def _filter(fs: int):
         fs_hi = fs * up
         passband = min((K.BIN_LO + K.N_BANDS * K.BAND_W) * FS_INT / K.N + 160.0, 0.45 * min(fs, FS_INT))
         stop = min(fs, FS_INT) - passband
-        numtaps, beta = scipy.signal.kaiserord(60.0, (stop - passband) / (fs_hi / 2))
+        from scipy.signal import firwin, kaiserord
+
+        numtaps, beta = kaiserord(60.0, (stop - passband) / (fs_hi / 2))
         numtaps |= 1
-        h = scipy.signal.firwin(numtaps, (passband + stop) / 2, window=("kaiser", beta), fs=fs_hi)
+        h = firwin(numtaps, (passband + stop) / 2, window=("kaiser", beta), fs=fs_hi)
         _FILTERS[fs] = (up, down, h.astype(np.float64))
     return _FILTERS[fs]
 
@@ -597,7 +600,9 @@ def _to_internal(arr: np.ndarray, fs: int) -> np.ndarray:
     up, down, h = _filter(fs)
     if up == down == 1:
         return x
-    return scipy.signal.resample_poly(x, up, down, window=h)
+    from scipy.signal import resample_poly
+
+    return resample_poly(x, up, down, window=h)
 
 
 def _logE_at(x: np.ndarray, start: int, step: int, count: int, warp: float = 1.0) -> np.ndarray:
@@ -776,7 +781,9 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
             x, warp = x0, 1.0
         else:
             fr = Fraction(f).limit_denominator(800)
-            x, warp = scipy.signal.resample_poly(x0, fr.numerator, fr.denominator), 1.0
+            from scipy.signal import resample_poly
+
+            x, warp = resample_poly(x0, fr.numerator, fr.denominator), 1.0
         _, phase, k, lg, wt = _search(x, lay, warp)
         if lg is None:
             return (0.0, hyp, phase, k, np.zeros(lay.n_coded), np.zeros(lay.n_coded, np.int64))
@@ -792,7 +799,7 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
     cands = []
     for hyp in hyps:
         cands.append(attempt(hyp))
-        if scipy.stats.norm.sf(cands[-1][0]) * len(cands) < threshold:
+        if ndtr(-cands[-1][0]) * len(cands) < threshold:
             if hyp[1] != 1.0:
                 # found on the grid (detectable up to ~0.5% off): climb outwards while the score
                 # improves, then try half a grid step either side of the best
@@ -811,7 +818,7 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
     n_tried = len(cands)  # every hypothesis tried counts (Bonferroni)
     cands.sort(key=lambda c: -c[0])
     z, hyp, phase, k, acc, cnt = cands[0]
-    fa = min(1.0, float(scipy.stats.norm.sf(z)) * n_tried)
+    fa = min(1.0, float(ndtr(-z)) * n_tried)
     payload = None
     score = 0.0
     coverage = float(np.mean(cnt > 0))

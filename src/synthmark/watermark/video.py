@@ -55,7 +55,7 @@ from scipy.special import ndtr
 
 from .. import _core
 from .._cache import BoundedCache
-from .._checks import check_payload
+from .._checks import check_iterable, check_payload, check_probability
 from ..detection import Detection
 from ..errors import FrameTooSmallError, InvalidArgumentError, InvalidTypeError
 from ..keys import Key, cache_tag
@@ -304,9 +304,7 @@ class VideoDetector:
     def __init__(self, key: Key, *, false_alarm_threshold: float = DEFAULT_FALSE_ALARM):
         self._layout = _Layout.for_key(_check_key(key))
         self.key_id = key.id
-        if not 0.0 < false_alarm_threshold < 1.0:
-            raise InvalidArgumentError(f"false_alarm_threshold: expected a probability in (0, 1), got {false_alarm_threshold}")
-        self.false_alarm_threshold = float(false_alarm_threshold)
+        self.false_alarm_threshold = check_probability(false_alarm_threshold, "false_alarm_threshold")
         self._groups: dict[tuple[int, int], _Accumulator] = {}
 
     def add(self, frame, *, pixel_format: str | None = None, keyframe: bool | None = None) -> None:
@@ -647,8 +645,15 @@ def _detect_mean(mean: np.ndarray, k: int, f_frame: float, scales: list, layout:
 
 
 def watermark_frames(frames: Iterable, *, key: Key, payload: int, strength: float = 1.0, pixel_format: str | None = None) -> Iterator:
-    """Mark each frame; numpy frames are copied first (inputs stay untouched), av.VideoFrames are marked in place."""
+    """Mark each frame; numpy frames are copied first (inputs stay untouched), av.VideoFrames are marked in place.
+
+    Arguments are checked at the call, not at the first frame."""
+    frames = check_iterable(frames, "frames")
     marker = VideoWatermarker(key, payload, strength=strength)
+    return _mark_each(marker, frames, pixel_format)
+
+
+def _mark_each(marker, frames, pixel_format) -> Iterator:
     for frame in frames:
         if isinstance(frame, np.ndarray):
             frame = frame.copy() if frame.dtype == np.uint8 else frame  # wrong dtypes still reach embed's check
@@ -661,6 +666,6 @@ def detect_frames(frames: Iterable, *, key: Key, pixel_format: str | None = None
     if isinstance(frames, np.ndarray) and frames.ndim in (2, 3) and (frames.ndim == 2 or frames.shape[-1] in (3, 4)):
         frames = [frames]  # one still image
     detector = VideoDetector(key, false_alarm_threshold=false_alarm_threshold)
-    for frame in frames:
+    for frame in check_iterable(frames, "frames"):
         detector.add(frame, pixel_format=pixel_format)
     return detector.result()
