@@ -26,9 +26,7 @@ BAND_W = 8
 N_BANDS = 25
 ABS_FLOOR = 4e-7  # mean band energy below this (about -90 dBFS) = digital silence: the frame carries nothing
 SILENT = -1000.0
-REL_FLOOR = 1e-2  # tile energies are floored at -20 dB below the frame mean band energy (scale-free); real
-# speech has deep valleys between formants (half its tiles lie more than 13 dB below the mean): a higher floor
-# leaves them insensitive, and the mark must then move loud tiles, which costs SNR
+REL_FLOOR = 5e-2  # tile energies are floored at -13 dB below the frame mean band energy (scale-free)
 DMAX = 1.0  # largest log-energy change of one tile per pass (amplitude x0.61 .. x1.65)
 
 
