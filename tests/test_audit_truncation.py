@@ -149,3 +149,26 @@ def test_witness_failure_does_not_lose_the_record(store_url, tmp_path, caplog):
     rec = log.append(make_event(1))
     assert log.get(rec.event_id) is not None and log.verify().ok
     assert "witness" in caplog.text and log.last_checkpoint_error is not None
+
+
+def test_cli_checkpoint_then_verify(store_url, tmp_path, capsys):
+    key = sm.Key.generate()
+    keyfile = tmp_path / "k.key"
+    key.save(keyfile)
+    log = sm.AuditLog(store_url, key=key)
+    for i in range(3):
+        log.append(make_event(i))
+    cps = tmp_path / "witness.jsonl"
+    # e.g. a daily cron job on the labeling host, the file on other storage
+    assert cli.main(["audit", "checkpoint", "--store", store_url, "--key", str(keyfile), "--to", str(cps)]) == 0
+    assert cli.main(["audit", "checkpoint", "--store", store_url, "--key", str(keyfile)]) == 0
+    printed = Checkpoint.from_dict(json.loads(capsys.readouterr().out))
+    (saved,) = load_checkpoints(cps)
+    assert (saved.seq, saved.head_hash) == (printed.seq, printed.head_hash) == (3, log.verify().head_hash)
+    assert saved.verify_mac(key)
+    assert cli.main(["audit", "verify", "--store", store_url, "--key", str(keyfile), "--checkpoint", str(cps)]) == 0
+    assert "1 checkpoint(s) matched" in capsys.readouterr().out
+    raw_sql(store_url, "DELETE FROM synthmark_audit WHERE seq = 3")
+    raw_sql(store_url, "UPDATE synthmark_audit_meta SET v = ? WHERE k = 'head'", (json.dumps({"seq": 2}),))
+    assert cli.main(["audit", "checkpoint", "--store", store_url, "--key", str(keyfile)]) == 2  # never blesses a cut
+    assert cli.main(["audit", "verify", "--store", store_url, "--key", str(keyfile), "--checkpoint", str(cps)]) == 1

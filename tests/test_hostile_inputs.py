@@ -149,3 +149,46 @@ def test_ogg_page_without_packets_is_a_media_error(codec, key, tmp_path, capsys)
     assert main(["inspect", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("synthmark: error: ") and "Traceback" not in err
+
+
+def test_audio_stream_with_zero_channels_is_a_media_error(key, tmp_path):
+    """Found by the fuzzer (bench/fuzz_long.py): an Opus track whose header declares 0 channels reached
+    PyAV's resampler, whose ValueError escaped inspect_file(key=) and label_file."""
+    clip = samples.make_clip(tmp_path / "c.webm", seconds=0.4, width=128, height=96, fps=10,
+                             vcodec="libvpx-vp9", acodec="libopus")
+    data = open(clip, "rb").read()
+    assert data.count(b"OpusHead\x01\x02") == 1  # the codec header: version 1, 2 channels
+    bad = tmp_path / "zero.webm"
+    bad.write_bytes(data.replace(b"OpusHead\x01\x02", b"OpusHead\x01\x00"))
+    with pytest.raises(MediaError, match="channel layout"):
+        sm.inspect_file(bad, key=key)
+    with pytest.raises(MediaError, match="channel layout"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sm.label_file(bad, tmp_path / "o.webm", key=key, producer="ACME", content_id="z")
+
+
+def test_audio_whose_channel_count_changes_mid_stream(key, tmp_path):
+    """Found by the fuzzer (bench/fuzz_long.py): a mono MP3 with stereo frames further on. PyAV's
+    resampler followed the new layout, so the chunks no longer stacked (a bare ValueError from
+    inspect_file(key=)) and the encoder was handed the wrong channel count."""
+    mono = samples.make_audio(tmp_path / "m.mp3", codec="libmp3lame", seconds=1.0, rate=16000, channels=1)
+    stereo = samples.make_audio(tmp_path / "s.mp3", codec="libmp3lame", seconds=1.0, rate=16000, channels=2)
+    mixed = tmp_path / "mixed.mp3"
+    tail = open(stereo, "rb").read()
+    assert tail[:3] == b"ID3"  # its ID3v2 tag goes: the stereo frames follow the mono ones directly
+    size = (tail[6] << 21) | (tail[7] << 14) | (tail[8] << 7) | tail[9]
+    mixed.write_bytes(open(mono, "rb").read() + tail[10 + size:])
+    with av.open(str(mixed)) as c:
+        assert {f.layout.nb_channels for f in c.decode(audio=0)} == {1, 2}
+    from synthmark.io.audio import FloatPlanarReader
+
+    with av.open(str(mixed)) as c:  # the reader keeps the stream's first layout: the chunks stack
+        reader = FloatPlanarReader(16000, "mono")
+        chunks = [x for f in c.decode(audio=0) for x in reader.convert(f)] + list(reader.convert(None))
+    assert {x.shape[0] for x in chunks} == {1} and sum(x.shape[1] for x in chunks) > 1.9 * 16000
+    assert sm.inspect_file(mixed, key=key).format == "mp3"
+    # label_file decodes it whole, then refuses it as truncated: FFmpeg estimates 2.3 s from the first
+    # frames' bit rate and the streams end 0.1 s earlier. A clean MediaError, not a ValueError.
+    with pytest.raises(MediaError, match="truncated"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sm.label_file(mixed, tmp_path / "o.mp3", key=key, producer="ACME", content_id="mix")

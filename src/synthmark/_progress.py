@@ -9,6 +9,7 @@ spent, updated twice a second on a terminal, and a summary line when the command
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -21,12 +22,14 @@ class StatusLine:
         self.stream = sys.stderr if stream is None else stream
         self.tty = self.stream.isatty() if tty is None else tty
         self._lock = threading.Lock()
-        self._bar = self._note = ""
+        self._bar = self._bar_short = self._note = ""
         self._drawn = False
 
-    def set_bar(self, text: str) -> None:
+    def set_bar(self, text: str, short: str = "") -> None:
+        """``short``: what to show instead when the line would not fit the terminal (no wrapping: a
+        wrapped line cannot be redrawn in place)."""
         with self._lock:
-            self._bar = text
+            self._bar, self._bar_short = text, short or text
             self._draw()
 
     def set_note(self, text: str) -> None:
@@ -37,8 +40,11 @@ class StatusLine:
     def _draw(self) -> None:
         if not self.tty:
             return
+        width = shutil.get_terminal_size((80, 24)).columns - 1
         text = "  ".join(t for t in (self._bar, self._note) if t)
-        self.stream.write("\r" + text + "\033[K")
+        if len(text) > width:
+            text = "  ".join(t for t in (self._bar_short, self._note) if t)
+        self.stream.write("\r" + text[:width] + "\033[K")
         self.stream.flush()
         self._drawn = True
 
@@ -59,7 +65,7 @@ class StatusLine:
                 self.stream.write("\n")
                 self.stream.flush()
                 self._drawn = False
-            self._bar = self._note = ""
+            self._bar = self._bar_short = self._note = ""
 
 
 class ProgressBar:
@@ -73,7 +79,8 @@ class ProgressBar:
             return
         width = 30
         done = int(round(fraction * width))
-        self.line.set_bar(f"{self.label} [{'#' * done}{'.' * (width - done)}] {fraction * 100:5.1f}%")
+        self.line.set_bar(f"{self.label} [{'#' * done}{'.' * (width - done)}] {fraction * 100:5.1f}%",
+                          f"{self.label} {fraction * 100:5.1f}%")
 
     def close(self) -> None:
         self.line.close()

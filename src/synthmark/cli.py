@@ -186,6 +186,16 @@ def _cmd_audit_verify(args) -> int:
     return 0 if result.ok else 1
 
 
+def _cmd_audit_checkpoint(args) -> int:
+    with _audit_open(args, read_only=True) as log:
+        cp = log.checkpoint(witness=args.to)
+    if args.to is None:
+        print(cp.to_json())
+    else:
+        print(f"checkpoint seq {cp.seq} (head {cp.head_hash}) appended to {args.to}", file=sys.stderr)
+    return 0
+
+
 def _cmd_audit_reconcile(args) -> int:
     with _audit_open(args, read_only=False, reconcile=False) as log:
         result = log.reconcile(all_hosts=args.all_hosts, grace_seconds=args.grace, remove_temp=not args.keep_temp)
@@ -271,9 +281,17 @@ def _add_audit_parser(sub) -> None:
     p = asub.add_parser("show", help="print one record")
     p.add_argument("event_id")
     p.set_defaults(func=_cmd_audit_show)
-    for p in (p_verify, p_purge, p_export, p_reconcile, p):
+    p_show = p
+
+    p = asub.add_parser("checkpoint", help="a checkpoint of the log's head (seq, hash, time; MAC'd with --key on a "
+                        "signed log) for a witness: printed, or appended to --to FILE (on other storage)")
+    p.add_argument("--key", help="key file of a signed log (the checkpoint carries its MAC)")
+    p.add_argument("--to", metavar="FILE", help="append the checkpoint to this JSON-lines file (fsynced)")
+    p.set_defaults(func=_cmd_audit_checkpoint)
+    p_checkpoint = p
+    for p in (p_verify, p_purge, p_export, p_reconcile, p_show, p_checkpoint):
         p.add_argument("--store", default=None, help=store_help)
-    for p in (p_verify, p_purge, p_reconcile):
+    for p in (p_verify, p_purge, p_reconcile, p_checkpoint):
         _allow_insecure_option(p)
 
 

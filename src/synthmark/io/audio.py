@@ -65,9 +65,22 @@ class FloatPlanarReader:
     def __init__(self, rate: int, layout: str):
         self.rate, self.layout = rate, layout
         self._resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        self._input = None  # (format, layout, rate) of the frames the resampler was built for
 
     def convert(self, frame: av.AudioFrame | None):
-        for f in self._resampler.resample(frame):
+        if frame is not None:
+            now = (frame.format.name, frame.layout.name, frame.sample_rate)
+            if self._input is not None and now != self._input:
+                # the stream changed mid-way (a mono MP3 with stereo frames): PyAV's resampler would then
+                # follow the input's layout, so flush it and start one for the new input, same output
+                yield from self._out(self._resampler.resample(None))
+                self._resampler = av.AudioResampler(format="fltp", layout=self.layout, rate=self.rate)
+            self._input = now
+        yield from self._out(self._resampler.resample(frame))
+
+    @staticmethod
+    def _out(frames):
+        for f in frames:
             yield f.to_ndarray().astype(np.float32, copy=False)
 
 

@@ -58,7 +58,8 @@ def _unusable_stream(stream) -> str | None:
         return "no decoder for its codec"
     if stream.type == "video" and not _is_attached_pic(stream) and (cc.width <= 0 or cc.height <= 0):
         return f"frame size {cc.width}x{cc.height}"
-    if stream.type == "audio" and (not cc.sample_rate or cc.sample_rate <= 0 or cc.layout is None):
+    if stream.type == "audio" and (not cc.sample_rate or cc.sample_rate <= 0 or cc.layout is None
+                                   or cc.layout.nb_channels <= 0):
         return "no sample rate or channel layout"
     if stream.type == "audio" and cc.sample_rate > limits.MAX_SAMPLE_RATE:
         return f"sample rate {cc.sample_rate} Hz (at most {limits.MAX_SAMPLE_RATE} are supported)"
