@@ -136,3 +136,18 @@ def test_png_keeps_text_dpi_and_colour_chunks(colour, photo, key, tmp_path):
     assert out.info["dpi"] == pytest.approx((300, 300), abs=0.01)
     assert out.info.get("icc_profile") == (ICC if colour == "icc" else None)
     assert read_record(dst) == report.record
+
+
+def test_png_exif_orientation_is_applied_too(photo, key, tmp_path):
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F] = 6, "Pixel"
+    src = tmp_path / "phone.png"
+    photo.save(src, "PNG", exif=exif)
+    dst = tmp_path / "labeled.png"
+    report = label(src, dst, key)
+    out = Image.open(dst)
+    assert out.size == (photo.height, photo.width)
+    assert out.getexif()[0x0112] == 1 and out.getexif()[0x010F] == "Pixel"
+    shown = np.asarray(ImageOps.exif_transpose(Image.open(src)).convert("RGB"))
+    assert psnr(np.asarray(out.convert("RGB")), shown) > 25
+    assert read_record(dst) == report.record
