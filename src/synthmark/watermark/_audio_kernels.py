@@ -365,6 +365,19 @@ def frames_windowed(x, start, step, window, out):
 
 
 @njit(cache=True, nogil=True)
+def frames_warped(x, start, i0, step, window, out):
+    """out[f] = x[o : o + N] * window with o = start + round((i0 + f) * step) (step: a float hop),
+    clamped to the last whole frame of x."""
+    last = x.shape[0] - N
+    for f in range(out.shape[0]):
+        o = min(start + int(np.floor((i0 + f) * step + 0.5)), last)
+        xs = x[o: o + N]
+        row = out[f]
+        for t in range(N):
+            row[t] = xs[t] * window[t]
+
+
+@njit(cache=True, nogil=True)
 def band_logE(spec, out):
     """spec: (F, N//2+1) complex spectra of windowed frames -> out (F, N_BANDS) floored log energies."""
     F = spec.shape[0]

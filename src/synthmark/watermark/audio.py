@@ -42,8 +42,10 @@ How it works (details in ``_audio_kernels``):
   Under H0 (unmarked audio, other key) this is a Rademacher sum: mean 0, variance 1, sub-Gaussian,
   so ``false_alarm = norm.sf(z)`` (times the number of speed hypotheses tried) is calibrated; the
   default threshold 1e-6 gives < 0.04 expected false alarms per 10,000 windows even with the speed
-  search. If not found at speed 1, playback speeds 0.98..1.02 are searched (resampling-type speed
-  change) on a 0.25% grid, then refined around the first hit.
+  search. If not found at speed 1, replay speeds 0.98..1.02 (resampled: time and pitch scaled) and
+  tempos 0.98..1.02 (pitch kept, e.g. FFmpeg atempo: the frames are read every tempo * H samples
+  instead; the mark's band energies survive the overlap-add of a time-stretcher) are searched on a
+  0.25% grid, then refined around the first hit.
 * Limit, measured on speech through libopus 32 kbit/s (SILK/hybrid): the codec passes the host's
   projections almost unchanged (regression 0.999) and keeps 0.7-0.8 of the mark's, but adds
   log-energy noise of 0.2-0.27 rms per projection against a decision margin of step/4 (0.22 at the
@@ -58,7 +60,10 @@ How it works (details in ``_audio_kernels``):
   from 10 s 11/16 -> 3-12/16; its noise is not Gaussian: most projections are clean), a floor on
   the split's tile cost (moves change from quiet to loud tiles: +7% z for -4 dB SNR), more sync
   slots (60% with 75% held out: speech Opus presence from 3 s 17/60 -> 28-31/60 but payload from
-  10 s 57/60 -> 39/60). Presence from 3 s on speech through Opus 32k / AAC 64k stays ~30% / ~80%.
+  10 s 57/60 -> 39/60), a tile floor 20 dB (not 13 dB) below the frame mean (real TTS speech, whose
+  formant valleys are deep: clean payload from 10 s 21/24 -> 24/24, presence from 3 s 12/24 -> 21/24;
+  but music through 20 dB white noise: payload 100% -> 0%, as its quiet tiles then carry the mark).
+  Presence from 3 s on speech through Opus 32k / AAC 64k stays ~30% / ~80%.
 """
 
 from __future__ import annotations
@@ -102,7 +107,7 @@ KAPPA = 0.85  # about the share of a frame's gain change that the analysis windo
 DEFAULT_THRESHOLD = 1e-6
 LIST_SIZE = 1024  # CRC-aided list decoding: paths tried (best first) when the Viterbi path fails its CRC
 LIST_MIN_Z = 3.0  # the list is walked only above this sync z (reached by 0.13% of unmarked hypotheses; with
-# search_speed, up to 3 of the ~17 speed hypotheses are decoded: at most ~2% of unmarked windows walk)
+# search_speed, the best 3 of the 33 speed and tempo hypotheses are decoded: at most ~4% of unmarked windows walk)
 SPEED_STEP = 0.0025
 MAX_SPEED_DEV = 0.03
 SPEEDS = tuple(1.0 + SPEED_STEP * i for i in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8))
@@ -603,14 +608,17 @@ def _to_internal(arr: np.ndarray, fs: int) -> np.ndarray:
     return resample_poly(x, up, down, window=h)
 
 
-def _logE_at(x: np.ndarray, start: int, step: int, count: int) -> np.ndarray:
-    """Log tile energies of the frames starting at start + i*step, i < count (in cache-sized
+def _logE_at(x: np.ndarray, start: int, step: int, count: int, warp: float = 1.0) -> np.ndarray:
+    """Log tile energies of the frames starting at start + round(i*step*warp), i < count (in cache-sized
     batches of _LOGE_BATCH frames: each frame's FFT and energies do not depend on the batching)."""
     out = np.empty((count, K.N_BANDS))
     frames = np.empty((min(count, _LOGE_BATCH), K.N))
     for i in range(0, count, _LOGE_BATCH):
         fr = frames[: min(_LOGE_BATCH, count - i)]
-        K.frames_windowed(x, start + i * step, step, _WINDOW, fr)
+        if warp == 1.0:
+            K.frames_windowed(x, start + i * step, step, _WINDOW, fr)
+        else:
+            K.frames_warped(x, start, i, step * warp, _WINDOW, fr)
         K.band_logE(scipy.fft.rfft(fr, axis=1, workers=1), out[i: i + fr.shape[0]])
     return out
 
@@ -658,10 +666,18 @@ def _weights(logE: np.ndarray, floors) -> np.ndarray:
     return wt
 
 
-def _search(x: np.ndarray, lay: _Layout):
+def _frame_count(span: int, hop: int, warp: float) -> int:
+    """Frames of a hop (stretched by warp) whose N samples fit in span samples."""
+    if span < 0:
+        return 0
+    return span // hop + 1 if warp == 1.0 else int(span / (hop * warp)) + 1
+
+
+def _search(x: np.ndarray, lay: _Layout, warp: float = 1.0):
     """Best (search score, phase, k, fine logE, its weights) over frame phases and period positions:
     every period position at a coarse phase step, then a coarse-to-fine phase refinement
-    (+/-32, +/-16, +/-8 samples) around the best, with the neighbouring period positions."""
+    (+/-32, +/-16, +/-8 samples) around the best, with the neighbouring period positions. warp != 1:
+    the frames are read every warp * H samples (a tempo change: time scaled, spectrum kept)."""
     L = len(x)
     floor = _floor_logE(x)
     PF = lay.period_frames
@@ -670,12 +686,12 @@ def _search(x: np.ndarray, lay: _Layout):
     all_k = np.arange(PF, dtype=np.int64)
     best = (-np.inf, 0, 0)
     rows_per_hop = K.H // COARSE_STEP
-    starts = np.arange(0, L - K.N + 1, COARSE_STEP)
-    logE = _logE_at(x, 0, COARSE_STEP, len(starts))
+    n_starts = _frame_count(L - K.N, COARSE_STEP, warp)
+    logE = _logE_at(x, 0, COARSE_STEP, n_starts, warp)
     nf = _noise_floor(logE)
     wt = _weights(logE, nf)
     for i in range(rows_per_hop):
-        nfr = (len(starts) - 1 - i) // rows_per_hop + 1
+        nfr = (n_starts - 1 - i) // rows_per_hop + 1
         K.sync_scores(logE, wt, i, rows_per_hop, nfr, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.search_j,
                       lay.search_s, lay.sync_sign, STEP, floor, NF_WEIGHT, all_k, num, den)
         sc = num / np.sqrt(np.maximum(den, 1e-12))
@@ -690,10 +706,10 @@ def _search(x: np.ndarray, lay: _Layout):
             ph, kk = ph + K.H, (k0 + 1) % PF
         elif ph >= K.H:
             ph, kk = ph - K.H, (k0 - 1) % PF
-        nfr = (L - K.N - ph) // K.H + 1
+        nfr = _frame_count(L - K.N - ph, K.H, warp)
         if nfr < GF:
             return (-np.inf, ph, kk, None, None)
-        lg = _logE_at(x, ph, K.H, nfr)
+        lg = _logE_at(x, ph, K.H, nfr, warp)
         w = _weights(lg, nf)
         ks = np.array([(kk + o) % PF for o in (-1, 0, 1)], dtype=np.int64)
         K.sync_scores(lg, w, 0, 1, nfr, GF, NP, lay.tile_of, lay.usign, lay.dither, lay.search_j, lay.search_s,
@@ -734,7 +750,8 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
 
     Returns Detection(found, payload, false_alarm, score, details) with details
     ``offset_seconds`` (where the first whole analysis frame of the pattern starts in the excerpt,
-    modulo the period), ``speed``, ``z``, ``coverage`` (share of coded bits seen) and ``list_rank``
+    modulo the period), ``speed`` (replay speed: time and pitch), ``tempo`` (time only, pitch kept),
+    ``z``, ``coverage`` (share of coded bits seen) and ``list_rank``
     (None without a payload; else the rank of the accepted path in the decoder's list, 0 = the
     Viterbi path).
     """
@@ -752,42 +769,58 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
     code = _payload_code()
     lay = _layout(key, code.coded_bits)
     x0 = _to_internal(arr, fs)
-    speeds = (1.0,) + (SPEEDS if search_speed else ())
+    # hypotheses (kind, factor): "speed" resamples (replay speed: time and pitch scaled), "tempo" reads
+    # the frames every factor * H samples (a pitch-keeping tempo change, e.g. atempo: time scaled only)
+    hyps = [("speed", 1.0)]
+    if search_speed:
+        for f in SPEEDS:
+            hyps += [("speed", f), ("tempo", 1.0 / f)]
 
-    def attempt(speed):
-        if speed == 1.0:
-            x = x0
+    def attempt(hyp):
+        kind, f = hyp
+        if kind == "tempo":
+            x, warp = x0, f
+        elif f == 1.0:
+            x, warp = x0, 1.0
         else:
-            fr = Fraction(speed).limit_denominator(800)
+            fr = Fraction(f).limit_denominator(800)
             from scipy.signal import resample_poly
 
-            x = resample_poly(x0, fr.numerator, fr.denominator)
-        _, phase, k, lg, wt = _search(x, lay)
+            x, warp = resample_poly(x0, fr.numerator, fr.denominator), 1.0
+        _, phase, k, lg, wt = _search(x, lay, warp)
         if lg is None:
-            return (0.0, speed, phase, k, np.zeros(lay.n_coded), np.zeros(lay.n_coded, np.int64))
+            return (0.0, hyp, phase, k, np.zeros(lay.n_coded), np.zeros(lay.n_coded, np.int64))
         z, acc, cnt = _decode_at(lay, k, lg, wt, _floor_logE(x))
-        return (z, speed, phase, k, acc, cnt)
+        return (z, hyp, phase, k, acc, cnt)
+
+    def dev(hyp):  # deviation from normal play
+        return hyp[1] - 1.0 if hyp[0] == "speed" else 1.0 / hyp[1] - 1.0
+
+    def at(kind, d):
+        return (kind, 1.0 + d) if kind == "speed" else (kind, 1.0 / (1.0 + d))
 
     cands = []
-    for speed in speeds:
-        cands.append(attempt(speed))
+    for hyp in hyps:
+        cands.append(attempt(hyp))
         if ndtr(-cands[-1][0]) * len(cands) < threshold:
-            if speed != 1.0:
-                # found on the speed grid (detectable up to ~0.5% off): climb outwards while the
-                # score improves, then try half a grid step either side of the best
+            if hyp[1] != 1.0:
+                # found on the grid (detectable up to ~0.5% off): climb outwards while the score
+                # improves, then try half a grid step either side of the best
                 best = cands[-1]
-                step = SPEED_STEP if speed > 1.0 else -SPEED_STEP
-                while abs(best[1] + step - 1.0) <= MAX_SPEED_DEV:
-                    nxt = attempt(best[1] + step)
+                kind = hyp[0]
+                step = SPEED_STEP if dev(hyp) > 0.0 else -SPEED_STEP
+                while abs(dev(best[1]) + step) <= MAX_SPEED_DEV:
+                    nxt = attempt(at(kind, dev(best[1]) + step))
                     cands.append(nxt)
                     if nxt[0] <= best[0]:
                         break
                     best = nxt
-                cands += [attempt(best[1] - SPEED_STEP / 2), attempt(best[1] + SPEED_STEP / 2)]
+                cands += [attempt(at(kind, dev(best[1]) - SPEED_STEP / 2)),
+                          attempt(at(kind, dev(best[1]) + SPEED_STEP / 2))]
             break
     n_tried = len(cands)  # every hypothesis tried counts (Bonferroni)
     cands.sort(key=lambda c: -c[0])
-    z, speed, phase, k, acc, cnt = cands[0]
+    z, hyp, phase, k, acc, cnt = cands[0]
     fa = min(1.0, float(ndtr(-z)) * n_tried)
     payload = None
     score = 0.0
@@ -802,7 +835,7 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
         crc_ok, value, sc, rank = code.decode_list(c[4].astype(np.float32), max_list)
         n_checks += rank + 1 if crc_ok else max_list
         if crc_ok:
-            z, speed, phase, k, acc, cnt = c
+            z, hyp, phase, k, acc, cnt = c
             payload, score, list_rank = int(value), sc, rank
             coverage = float(np.mean(cnt > 0))
             fa_crc = min(1.0, 2.0 ** -32 * max(n_tried, n_checks))
@@ -811,7 +844,12 @@ def detect_audio(samples, sample_rate: int | None = None, *, key: Key,
     found = fa < threshold
     # where, in the excerpt, period frame 0 starts (first occurrence at or after the excerpt start)
     start_frame = (-k) % lay.period_frames
-    offset = (phase + start_frame * K.H) / FS_INT / speed
+    if hyp[0] == "speed":
+        speed, tempo = hyp[1], 1.0
+        offset = (phase + start_frame * K.H) / FS_INT / speed
+    else:
+        speed, tempo = 1.0, 1.0 / hyp[1]
+        offset = (phase + round(start_frame * K.H * hyp[1])) / FS_INT
     return Detection(found=found, payload=payload if found else None, false_alarm=fa, score=float(score),
-                     details={"offset_seconds": offset, "speed": speed, "z": z, "coverage": coverage,
+                     details={"offset_seconds": offset, "speed": speed, "tempo": tempo, "z": z, "coverage": coverage,
                               "list_rank": list_rank if found else None})
