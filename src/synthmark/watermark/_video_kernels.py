@@ -1,9 +1,11 @@
-"""Numba kernels for the video watermark: per-frame embedding and accumulation, and the once-per-clip
-resampling and folding of the detector.
+"""Numba kernels for the video watermark: per-frame binning, warping, embedding, and the once-per-clip
+resampling, folding and block reading of the detector.
 
 Frames reach the kernels as flat 1-D C-contiguous uint8 views of the caller's buffer plus
 (height, width, row_stride): padded rows (PyAV linesize) pass without a copy, and the inner loops stay
-unit-stride so LLVM vectorises them.
+unit-stride where they can so LLVM vectorises them.
+
+Coordinates are continuous with pixel i covering [i, i + 1) (its centre at i + 0.5), on every grid.
 """
 
 from __future__ import annotations
@@ -13,61 +15,197 @@ import math
 import numpy as np
 from numba import njit
 
-# The frame pattern is stored as int8 in units of 1/PATTERN_SCALE of its RMS (unit RMS -> +/-24).
-PATTERN_SCALE = 24.0
-# Perceptual mask: gain (luma levels RMS) = clamp(FLOOR + SLOPE * activity, FLOOR, CEIL), where activity
-# is the block's mean absolute gradient: strong in texture, weak in flat areas.
 MASK_BLOCK = 8
-
-
-@njit(cache=True, nogil=True)
-def render_pattern(tile, fy, fx, height, width, out):
-    """Tile the canonical pattern over a height x width frame at scale (fy, fx) frame px per canonical px,
-    bilinear, periodic. out: (height * width,) int8 in units of 1/PATTERN_SCALE."""
-    size = tile.shape[0]
-    for y in range(height):
-        sy = (y + 0.5) / fy - 0.5
-        y0f = math.floor(sy)
-        wy = sy - y0f
-        y0 = int(y0f) % size
-        y1 = (y0 + 1) % size
-        for x in range(width):
-            sx = (x + 0.5) / fx - 0.5
-            x0f = math.floor(sx)
-            wx = sx - x0f
-            x0 = int(x0f) % size
-            x1 = (x0 + 1) % size
-            v = (1.0 - wy) * ((1.0 - wx) * tile[y0, x0] + wx * tile[y0, x1]) + wy * (
-                (1.0 - wx) * tile[y1, x0] + wx * tile[y1, x1]
-            )
-            q = round(v * PATTERN_SCALE)
-            if q > 127:
-                q = 127
-            elif q < -127:
-                q = -127
-            out[y * width + x] = q
-
-
-# Inner loops work on 1-D row slices: with unit-stride slices LLVM vectorises them (measured 8x faster
-# than indexing the flat buffer with computed offsets).
+TILE = 128
+BLOCK = 8
+TILE_BLOCKS = TILE // BLOCK
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _mask_gains(pixels, height, width, stride, channels, floor, slope, ceil, strength, gains):
-    """Per-pixel mask gain (constant over 8 x 8 blocks, in pattern units) into gains (strips x width);
-    returns the mean added power (pattern units squared) before any RMS budget.
+def bin_luma(pixels, height, width, stride, channels, w0, w1, w2, k, out, line):
+    """Mean luma over k x k pixel blocks into out (float32, (height // k, width // k); trailing rows and
+    columns that do not fill a block are left out). line: float32 scratch, >= 2 * width."""
+    oh, ow = out.shape
+    n = ow * k
+    k0, k1, k2 = np.float32(w0 / 256.0), np.float32(w1 / 256.0), np.float32(w2 / 256.0)
+    inv = np.float32(1.0 / (k * k))
+    for v in range(oh):
+        for x in range(n):
+            line[x] = 0.0
+        for t in range(k):
+            y = v * k + t
+            if channels == 1:
+                row = pixels[y * stride : y * stride + n]
+                for x in range(n):
+                    line[x] += np.float32(row[x])
+            else:
+                row = pixels[y * stride : y * stride + n * channels]
+                r, g, b = row[0::channels], row[1::channels], row[2::channels]
+                for x in range(n):
+                    line[x] += k0 * np.float32(r[x]) + k1 * np.float32(g[x]) + k2 * np.float32(b[x])
+        binned = line[n : n + ow]
+        for u in range(ow):
+            binned[u] = line[u * k]
+        for j in range(1, k):
+            phase = line[j : n : k]
+            for u in range(ow):
+                binned[u] += phase[u]
+        o_row = out[v]
+        for u in range(ow):
+            o_row[u] = binned[u] * inv
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def warp_similarity(src, scale, shift_y, shift_x, out, valid):
+    """out(q) = src(p) with q = scale * (p - c) + c + shift (c: the centre of src), bilinear; valid(q) = 1
+    where p falls inside src, else 0 (out 0). out, valid: float32, src's shape."""
+    h, w = src.shape
+    cy, cx = h / 2.0, w / 2.0
+    inv = 1.0 / scale
+    for v in range(h):
+        py = (v + 0.5 - cy - shift_y) * inv + cy - 0.5
+        y0f = math.floor(py)
+        wy = py - y0f
+        y0 = int(y0f)
+        o_row = out[v]
+        m_row = valid[v]
+        if y0 < 0 or y0 + 1 >= h:
+            for u in range(w):
+                o_row[u] = 0.0
+                m_row[u] = 0.0
+            continue
+        r0 = src[y0]
+        r1 = src[y0 + 1]
+        for u in range(w):
+            px = (u + 0.5 - cx - shift_x) * inv + cx - 0.5
+            x0f = math.floor(px)
+            wx = px - x0f
+            x0 = int(x0f)
+            if x0 < 0 or x0 + 1 >= w:
+                o_row[u] = 0.0
+                m_row[u] = 0.0
+            else:
+                o_row[u] = (1.0 - wy) * ((1.0 - wx) * r0[x0] + wx * r0[x0 + 1]) + wy * (
+                    (1.0 - wx) * r1[x0] + wx * r1[x0 + 1])
+                m_row[u] = 1.0
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def accumulate(values, valid, total, count):
+    h, w = values.shape
+    for v in range(h):
+        for u in range(w):
+            total[v, u] += values[v, u] * valid[v, u]
+            count[v, u] += valid[v, u]
+
+
+@njit(cache=True, nogil=True)
+def resample_affine(image, m00, m01, m10, m11, t0, t1, out):
+    """out[v, u] = image at (y, x) = (m00 (v + .5) + m01 (u + .5) + t0, m10 (v + .5) + m11 (u + .5) + t1),
+    bilinear; 0 outside the image (an edge repeated would add stripes to the residual)."""
+    h, w = image.shape
+    oh, ow = out.shape
+    for v in range(oh):
+        for u in range(ow):
+            y = m00 * (v + 0.5) + m01 * (u + 0.5) + t0 - 0.5
+            x = m10 * (v + 0.5) + m11 * (u + 0.5) + t1 - 0.5
+            y0f = math.floor(y)
+            x0f = math.floor(x)
+            y0 = int(y0f)
+            x0 = int(x0f)
+            if y0 < 0 or x0 < 0 or y0 + 1 >= h or x0 + 1 >= w:
+                out[v, u] = 0.0
+                continue
+            wy = y - y0f
+            wx = x - x0f
+            out[v, u] = (1.0 - wy) * ((1.0 - wx) * image[y0, x0] + wx * image[y0, x0 + 1]) + wy * (
+                (1.0 - wx) * image[y0 + 1, x0] + wx * image[y0 + 1, x0 + 1])
+
+
+@njit(cache=True, nogil=True)
+def fold(image, size, out, count):
+    """Fold an image onto a size x size torus: out[v % size, u % size] += image[v, u]."""
+    h, w = image.shape
+    for v in range(h):
+        tv = v % size
+        for u in range(w):
+            out[tv, u % size] += image[v, u]
+            count[tv, u % size] += 1.0
+
+
+@njit(cache=True, nogil=True)
+def footprint_means(sat, k, ay, by, ax, bx, iy0, ix0, out):
+    """Mean luma over the footprint of every canonical block (iy0 + i, ix0 + j) in out, from the summed-area
+    table sat ((h + 1) x (w + 1) of an image binned by k) of a frame whose canonical coordinates are
+    c = a * p + b (frame pixels p). NaN where the footprint leaves the image."""
+    nh, nw = out.shape
+    h = sat.shape[0] - 1
+    w = sat.shape[1] - 1
+    for i in range(nh):
+        c0 = (iy0 + i) * BLOCK
+        y0 = (c0 - by) / ay / k
+        y1 = (c0 + BLOCK - by) / ay / k
+        for j in range(nw):
+            d0 = (ix0 + j) * BLOCK
+            x0 = (d0 - bx) / ax / k
+            x1 = (d0 + BLOCK - bx) / ax / k
+            if y0 < 0.0 or x0 < 0.0 or y1 > h or x1 > w or y1 <= y0 or x1 <= x0:
+                out[i, j] = np.nan
+                continue
+            out[i, j] = (_sat_at(sat, y1, x1) - _sat_at(sat, y0, x1) - _sat_at(sat, y1, x0)
+                         + _sat_at(sat, y0, x0)) / ((y1 - y0) * (x1 - x0))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sat_at(sat, y, x):
+    """The summed-area table at a fractional corner (bilinear between integer corners)."""
+    h = sat.shape[0] - 1
+    w = sat.shape[1] - 1
+    yi = min(int(y), h - 1)
+    xi = min(int(x), w - 1)
+    fy = y - yi
+    fx = x - xi
+    return (1.0 - fy) * ((1.0 - fx) * sat[yi, xi] + fx * sat[yi, xi + 1]) + fy * (
+        (1.0 - fx) * sat[yi + 1, xi] + fx * sat[yi + 1, xi + 1])
+
+
+@njit(cache=True, nogil=True)
+def binding_field(dc, iy0, ix0, weights, out):
+    """Keyed content feature of every canonical block: a zero-sum, gradient-free keyed combination of the
+    mean luma of its 3 x 3 block neighbourhood (weights[(iy % 16) * 16 + ix % 16] : 9 taps). NaN where
+    a neighbour is missing (dc NaN or off the grid)."""
+    nh, nw = dc.shape
+    for i in range(nh):
+        for j in range(nw):
+            if i == 0 or j == 0 or i == nh - 1 or j == nw - 1:
+                out[i, j] = np.nan
+                continue
+            idx = ((iy0 + i) % TILE_BLOCKS) * TILE_BLOCKS + (ix0 + j) % TILE_BLOCKS
+            acc = 0.0
+            t = 0
+            for di in range(-1, 2):
+                for dj in range(-1, 2):
+                    acc += weights[idx, t] * dc[i + di, j + dj]
+                    t += 1
+            out[i, j] = acc  # NaN propagates
+
+
+# Perceptual mask: gain (luma levels RMS) = clamp(floor + slope * activity, floor, ceil), where activity
+# is the block's mean absolute gradient: strong in texture, weak in flat areas.
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def mask_gains(pixels, height, width, stride, channels, floor, slope, ceil, gains):
+    """Per-pixel mask gain (constant over 8 x 8 blocks) into gains (strips x width).
 
     Activity = mean absolute horizontal + vertical difference of the texture proxy (luma for a plane,
     green for packed RGB-like pixels: green carries 59% of luma, and the mask only ranks texture),
-    measured on two row pairs of each 8-row strip (rows 0-1 and 4-5): a quarter of the reads, the same
-    ranking of texture. Integer differences and fixed 8-wide block loops keep every loop vectorised."""
+    measured on two row pairs of each 8-row strip (rows 0-1 and 4-5)."""
     activity = np.zeros(width, dtype=np.int32)
     nb = (width + MASK_BLOCK - 1) // MASK_BLOCK
     full = width // MASK_BLOCK
     block_gain = np.empty(nb, dtype=np.float32)
-    scale = np.float32(strength / PATTERN_SCALE)
     fl, ce = np.float32(floor), np.float32(ceil)
-    power = 0.0
     for s in range(gains.shape[0]):
         row0 = s * MASK_BLOCK
         row1 = min(row0 + MASK_BLOCK, height)
@@ -91,141 +229,138 @@ def _mask_gains(pixels, height, width, stride, channels, floor, slope, ceil, str
             total = 0
             for j in range(MASK_BLOCK):
                 total += activity[b * MASK_BLOCK + j]
-            block_gain[b] = min(fl + norm * np.float32(total), ce) * scale
-        if full < nb:  # a last, partial block: the mean over its real width
+            block_gain[b] = min(fl + norm * np.float32(total), ce)
+        if full < nb:
             total = 0
             for x in range(full * MASK_BLOCK, width):
                 total += activity[x]
             g = fl + np.float32(slope / (2.0 * pairs * (width - full * MASK_BLOCK))) * np.float32(total)
-            block_gain[full] = min(g, ce) * scale
+            block_gain[full] = min(g, ce)
         g_row = gains[s]
-        strip_power = 0.0
         for b in range(full):
             v = block_gain[b]
-            strip_power += MASK_BLOCK * v * v
             for j in range(MASK_BLOCK):
                 g_row[b * MASK_BLOCK + j] = v
         for x in range(full * MASK_BLOCK, width):
-            v = block_gain[full]
-            strip_power += v * v
-            g_row[x] = v
-        power += (row1 - row0) * strip_power
-    return power / (height * width)
+            g_row[x] = block_gain[full]
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def embed_plane(pixels, height, width, stride, channels, pattern, floor, slope, ceil, strength, max_rms):
-    """Add the masked pattern to luma, in place, rounding half up and clamping to [0, 255].
+def column_taps(width, ax, bx, ix0, col0, col1, colw, colb):
+    """Per frame column: the tile columns and weight of its bilinear sample and its canonical block
+    column (relative to ix0), for canonical x = ax * (x + 0.5) + bx."""
+    for x in range(width):
+        c = ax * (x + 0.5) + bx - 0.5
+        f = math.floor(c)
+        i = int(f)
+        col0[x] = i % TILE
+        col1[x] = (i + 1) % TILE
+        colw[x] = np.float32(c - f)
+        colb[x] = int(math.floor((ax * (x + 0.5) + bx) / BLOCK)) - ix0
 
-    channels == 1: pixels is a luma plane. channels >= 3: packed RGB-like pixels, with the pattern given
-    per byte (height * width * channels int8: the same value on the first three channels, 0 on a fourth,
-    alpha), so the same delta changes R, G and B: luma moves by delta, chroma stays. Two passes: the
-    mask of every strip first, then, if the frame's mean added power would exceed max_rms^2 (very
-    textured frames), all gains are scaled down to meet it."""
-    strips = (height + MASK_BLOCK - 1) // MASK_BLOCK
-    gains = np.empty((strips, width), dtype=np.float32)
-    power = _mask_gains(pixels, height, width, stride, channels, floor, slope, ceil, strength, gains)
-    rms = math.sqrt(power) * PATTERN_SCALE  # luma levels, pattern of unit RMS
-    if rms > max_rms:
-        factor = np.float32(max_rms / rms)
-        for s in range(strips):
-            g = gains[s]
-            for x in range(width):
-                g[x] *= factor
-    zero, top, half = np.float32(0.0), np.float32(255.49), np.float32(0.5)
-    n = width * channels
-    byte_gain = np.empty(n, dtype=np.float32)  # packed pixels: the strip's gains per byte of a row
-    for y in range(height):  # one fused, contiguous pass per row: read, add, round, clamp, store
+
+@njit(cache=True, nogil=True, fastmath=True)
+def added_power(height, width, ay, by, iy0, colb, gains, signs, step):
+    """Mean of (gain * binding)^2 over a step x step subsample of the frame: the added power of a
+    unit-RMS pattern before any budget."""
+    total = 0.0
+    n = 0
+    nb_y, nb_x = signs.shape
+    for y in range(0, height, step):
+        r = int(math.floor((ay * (y + 0.5) + by) / BLOCK)) - iy0
+        if r < 0 or r >= nb_y:
+            continue
         g = gains[y // MASK_BLOCK]
-        prow = pattern[y * n : (y + 1) * n]
-        row = pixels[y * stride : y * stride + n]
-        if channels == 1:
-            for x in range(width):
-                row[x] = np.uint8(min(max(np.float32(row[x]) + g[x] * np.float32(prow[x]) + half, zero), top))
-        else:
-            if y % MASK_BLOCK == 0:
-                for c in range(channels):
-                    lane = byte_gain[c::channels]
-                    for x in range(width):
-                        lane[x] = g[x]
-            for i in range(n):
-                row[i] = np.uint8(min(max(np.float32(row[i]) + byte_gain[i] * np.float32(prow[i]) + half, zero), top))
-
-
-# Detector slots keep binned luma as uint16 fixed point: value * SLOT_SCALE (1/256 level steps).
-SLOT_SCALE = 256.0
+        srow = signs[r]
+        for x in range(0, width, step):
+            b = colb[x]
+            if b < 0 or b >= nb_x:
+                continue
+            v = g[x] * srow[b]
+            total += v * v
+            n += 1
+    return total / n if n > 0 else 0.0
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def bin_luma(pixels, height, width, stride, channels, w0, w1, w2, k, total, slot, slot_frames, line):
-    """Mean luma over k x k pixel blocks: added to total (float32, (height // k, width // k); trailing
-    rows/columns that do not fill a block are left out) and averaged into slot (uint16 fixed point, the
-    mean of the slot_frames frames it already holds and this one). line: float32 scratch, >= 2 * width."""
-    oh, ow = total.shape
-    n = ow * k
-    k0, k1, k2 = np.float32(w0 / 256.0), np.float32(w1 / 256.0), np.float32(w2 / 256.0)
-    inv = np.float32(1.0 / (k * k))
-    keep = np.float32(slot_frames / (slot_frames + 1.0))
-    new = np.float32(SLOT_SCALE / (slot_frames + 1.0))
-    for v in range(oh):
-        for x in range(n):  # the k rows summed first (contiguous, vectorised), binned across once
-            line[x] = 0.0
-        for t in range(k):
-            y = v * k + t
-            if channels == 1:
-                row = pixels[y * stride : y * stride + n]
-                for x in range(n):
-                    line[x] += np.float32(row[x])
-            else:
-                row = pixels[y * stride : y * stride + n * channels]
-                r, g, b = row[0::channels], row[1::channels], row[2::channels]
-                for x in range(n):
-                    line[x] += k0 * np.float32(r[x]) + k1 * np.float32(g[x]) + k2 * np.float32(b[x])
-        binned = line[n : n + ow]
-        for u in range(ow):
-            binned[u] = line[u * k]
-        for j in range(1, k):  # one strided slice per phase: LLVM vectorises this form
-            phase = line[j : n : k]
-            for u in range(ow):
-                binned[u] += phase[u]
-        t_row = total[v]
-        s_row = slot[v]
-        for u in range(ow):
-            value = binned[u] * inv
-            t_row[u] += value
-            s_row[u] = np.uint16(keep * np.float32(s_row[u]) + new * value + np.float32(0.5))
+def embed_plane(pixels, height, width, stride, channels, sync_tile, bound_tile, ay, by, iy0,
+                col0, col1, colw, colb, signs, gains, gain_scale):
+    """Add the moving, content-bound pattern to luma in place (rounding half up, clamping to [0, 255]).
 
-
-@njit(cache=True, nogil=True, inline="always")
-def _edge_clamped(position, n):
-    """Bilinear taps (i0, i1, weight of i1) for a sample position on an axis of n pixels, edge-clamped."""
-    if position < 0.0:
-        position = 0.0
-    i0 = min(int(position), n - 1)
-    return i0, min(i0 + 1, n - 1), position - i0
-
-
-@njit(cache=True, nogil=True)
-def resample(image, fy, fx, oy, ox, out):
-    """out[v, u] = image at frame position ((v + 0.5 + oy) * fy - 0.5, (u + 0.5 + ox) * fx - 0.5), bilinear,
-    edge-clamped. (oy, ox) shift the canonical grid by a fraction of a canonical pixel."""
-    h, w = image.shape
-    oh, ow = out.shape
-    for v in range(oh):
-        y0, y1, wy = _edge_clamped((v + 0.5 + oy) * fy - 0.5, h)
-        for u in range(ow):
-            x0, x1, wx = _edge_clamped((u + 0.5 + ox) * fx - 0.5, w)
-            out[v, u] = (1.0 - wy) * ((1.0 - wx) * image[y0, x0] + wx * image[y0, x1]) + wy * (
-                (1.0 - wx) * image[y1, x0] + wx * image[y1, x1]
-            )
+    Pattern at frame pixel p with canonical coordinates c (rows: c_y = ay (y + .5) + by; columns from
+    column_taps): |s| * sync(c) + s * bound(c), bilinear in the periodic tiles, where s = signs[block of
+    c] is the block's binding (0 where the block has none). Scaled by the mask gain and gain_scale.
+    channels >= 3: packed pixels, the same delta on the first three bytes of each pixel (luma moves,
+    chroma stays), none on a fourth (alpha)."""
+    nb_y, nb_x = signs.shape
+    zero, top, half = np.float32(0.0), np.float32(255.49), np.float32(0.5)
+    sync_row = np.empty(TILE, np.float32)
+    bound_row = np.empty(TILE, np.float32)
+    delta = np.empty(width, np.float32)
+    scale = np.float32(gain_scale)
+    for y in range(height):
+        cy = ay * (y + 0.5) + by
+        c = cy - 0.5
+        f = math.floor(c)
+        r0 = int(f) % TILE
+        r1 = (r0 + 1) % TILE
+        wy = np.float32(c - f)
+        for j in range(TILE):
+            sync_row[j] = (1 - wy) * sync_tile[r0, j] + wy * sync_tile[r1, j]
+            bound_row[j] = (1 - wy) * bound_tile[r0, j] + wy * bound_tile[r1, j]
+        br = int(math.floor(cy / BLOCK)) - iy0
+        g = gains[y // MASK_BLOCK]
+        if br < 0 or br >= nb_y:
+            continue
+        srow = signs[br]
+        for x in range(width):
+            b = colb[x]
+            s = srow[b] if 0 <= b < nb_x else np.float32(0.0)
+            i0 = col0[x]
+            i1 = col1[x]
+            wx = colw[x]
+            sv = (1 - wx) * sync_row[i0] + wx * sync_row[i1]
+            bv = (1 - wx) * bound_row[i0] + wx * bound_row[i1]
+            delta[x] = g[x] * scale * (abs(s) * sv + s * bv)
+        if channels == 1:
+            row = pixels[y * stride : y * stride + width]
+            for x in range(width):
+                row[x] = np.uint8(min(max(np.float32(row[x]) + delta[x] + half, zero), top))
+        else:
+            row = pixels[y * stride : y * stride + width * channels]
+            for x in range(width):
+                d = delta[x]
+                base = x * channels
+                for ch in range(3):
+                    row[base + ch] = np.uint8(min(max(np.float32(row[base + ch]) + d + half, zero), top))
 
 
 @njit(cache=True, nogil=True)
-def fold(image, size, out, count):
-    """Fold an image onto a size x size torus: out[v % size, u % size] += image[v, u]."""
-    h, w = image.shape
-    for v in range(h):
-        tv = v % size
-        for u in range(w):
-            out[tv, u % size] += image[v, u]
-            count[tv, u % size] += 1.0
+def read_blocks(white, raw, shift_y, shift_x, basis, coefs, dc, tile_index):
+    """Forward DCT of every whole canonical block of ``white`` on the carrier coefficients, aligned to the
+    tile phase (shift_y, shift_x) found by the search (tile coordinate of canonical pixel v is
+    (v - shift) mod TILE), and the mean of ``raw`` over the same block.
+
+    coefs: (nby, nbx, ncoef); dc: (nby, nbx); tile_index: (nby, nbx) int64, the block's index in the tile
+    (row * TILE_BLOCKS + column). Blocks start at v0 = shift mod BLOCK."""
+    nby, nbx, ncoef = coefs.shape
+    oy = shift_y % BLOCK
+    ox = shift_x % BLOCK
+    for i in range(nby):
+        y0 = oy + i * BLOCK
+        ty = ((y0 - shift_y) % TILE) // BLOCK
+        for j in range(nbx):
+            x0 = ox + j * BLOCK
+            tx = ((x0 - shift_x) % TILE) // BLOCK
+            tile_index[i, j] = ty * TILE_BLOCKS + tx
+            for c in range(ncoef):
+                acc = 0.0
+                for y in range(BLOCK):
+                    for x in range(BLOCK):
+                        acc += white[y0 + y, x0 + x] * basis[c, y, x]
+                coefs[i, j, c] = acc
+            m = 0.0
+            for y in range(BLOCK):
+                for x in range(BLOCK):
+                    m += raw[y0 + y, x0 + x]
+            dc[i, j] = m / (BLOCK * BLOCK)
