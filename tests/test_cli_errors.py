@@ -128,3 +128,43 @@ def test_audit_export_into_a_closed_pipe(tmp_path):
     assert res.stderr == "", res.stderr
     # what a command killed by SIGPIPE reports (yes | head), so a pipeline can still tell it was cut short
     assert res.stdout.strip() == "status=141"
+
+
+@pytest.mark.parametrize("dst, extra, words", [
+    ("o.mp4", ["--video-codec", "libvpx"], ["video_codec", "libvpx", "mp4"]),      # VP8 has no MP4 mapping
+    ("o.webm", ["--video-codec", "libx264"], ["video_codec", "libx264", "webm"]),
+    ("o.webm", ["--audio-codec", "aac"], ["audio_codec", "aac", "webm"]),
+    ("o.mp3", ["--audio-codec", "aac"], ["audio_codec", "aac", "mp3"]),
+    ("o.ogg", ["--audio-codec", "aac"], ["audio_codec", "aac", "ogg"]),   # (was 'cannot decode tone.wav')
+    ("o.flac", ["--audio-codec", "libopus"], ["audio_codec", "libopus", "flac"]),
+])
+def test_encoder_the_container_cannot_hold(clip, tmp_path, capsys, dst, extra, words):
+    """Refused before any work with the option's name (was a ValueError traceback from PyAV's add_stream)."""
+    src = clip[0]
+    if dst.endswith((".mp3", ".ogg", ".flac")):  # audio only: the clip's video would be dropped
+        src = tmp_path.parent / "tone.wav"
+        from synthmark.samples import make_audio
+        make_audio(src, codec="pcm_s16le", seconds=0.5)
+    assert _label((src, clip[1]), tmp_path / dst, *extra) == 2
+    err = _one_error_line(capsys.readouterr().err)
+    for w in words:
+        assert w in err
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--preset", "nosuch"], ["libx264", "preset", "nosuch"]),
+    (["--video-codec", "mjpeg"], ["mjpeg"]),                     # no yuv420p: the encoder refuses to open
+])
+def test_encoder_that_does_not_open_is_not_blamed_on_the_input(clip, tmp_path, capsys, extra, words):
+    """An encoder that refuses its settings is reported as such (it said 'cannot decode c.mp4: Invalid
+    argument (corrupt, truncated or unsupported)', blaming a sound input)."""
+    assert _label(clip, tmp_path / "o.mp4", *extra) == 2
+    err = _one_error_line(capsys.readouterr().err)
+    assert "cannot decode" not in err and "corrupt" not in err
+    for w in words:
+        assert w in err
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(InvalidArgumentError, match="encoder"):
+        sm.label_file(clip[0], tmp_path / "o.mp4", key=sm.Key.load(clip[1]), producer="A", content_id="x",
+                      preset="nosuch")

@@ -385,8 +385,8 @@ def label_file(
         st["type"] == "video" and not st["attached_pic"] for st in info["streams"]))
     video_settings = VideoSettings(codec=video_codec, crf=crf, bitrate=video_bitrate, preset=preset)
     audio_settings = AudioSettings(codec=audio_codec, bitrate=audio_bitrate)
-    video_settings.check(MUXER.get(kind, "mp4"))
-    audio_settings.check()
+    video_settings.check(MUXER.get(kind))  # (None for a still: encoded as PNG/JPEG, the codec unused)
+    audio_settings.check(MUXER.get(kind))
     report = Report(path=str(dst), format=kind, source=str(src), payload=payload)
     notes = report.notes
     try:

@@ -30,12 +30,15 @@ class AudioSettings:
             return source_codec
         return _DEFAULT_CODEC.get(muxer, "aac")
 
-    def check(self) -> None:
-        """Refuse an unknown encoder or a bitrate <= 0 (before any work)."""
-        from .video import _check_bitrate, check_encoder
+    def check(self, muxer: str | None = None) -> None:
+        """Refuse an unknown encoder, one the ``muxer`` container cannot hold, or a bitrate <= 0 (before
+        any work)."""
+        from .video import _check_bitrate, check_container_holds, check_encoder
 
         if self.codec is not None:
-            check_encoder(self.codec, "audio", "audio_codec")
+            codec = check_encoder(self.codec, "audio", "audio_codec")
+            if muxer is not None:
+                check_container_holds(muxer, codec, "audio_codec")
         _check_bitrate(self.bitrate, "audio_bitrate")
 
 

@@ -15,7 +15,7 @@ import av
 import numpy as np
 
 from .. import limits
-from ..errors import LimitExceededError, MediaError
+from ..errors import InvalidArgumentError, LimitExceededError, MediaError
 from .remux import METADATA_ERRORS
 from .audio import AudioSettings, FloatPlanarReader, FloatPlanarWriter, add_audio_encoder
 from .video import VideoSettings, add_video_encoder, writable_frame
@@ -42,6 +42,21 @@ class TranscodeStats:
 def _media_error(src, exc) -> MediaError:
     msg = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return MediaError(f"cannot decode {os.fspath(src)}: {msg} (corrupt, truncated or unsupported)")
+
+
+def _open_encoder(ostream, role: str) -> None:
+    """Open an output stream's encoder before any frame is decoded, so settings it refuses (an unknown
+    preset, a pixel format it lacks, a hardware encoder without its device) are reported as such. Left
+    to the first encode, the failure was taken for damage in the input ('cannot decode ...')."""
+    cc = ostream.codec_context
+    try:
+        cc.open(strict=False)
+    except av.FFmpegError as exc:
+        opts = ", ".join(f"{k}={v}" for k, v in sorted((cc.options or {}).items())) or "no options"
+        what = f"pix_fmt {ostream.pix_fmt}, {cc.width}x{cc.height}" if role == "video" else f"{cc.sample_rate} Hz"
+        msg = getattr(exc, "strerror", None) or str(exc)
+        raise InvalidArgumentError(f"{role}_codec: the {cc.name} encoder does not open with these settings "
+                                   f"({opts}; {what}): {msg}") from None
 
 
 def _is_attached_pic(stream) -> bool:
@@ -142,6 +157,9 @@ def transcode(
                 stats.streams.append((s.index, s.type, plan.get(s.index, ("dropped",))[0]))
             if not any(role in ("video", "audio") for role, _ in plan.values()):
                 raise MediaError(f"{os.fspath(src)}: no audio or video stream")
+            for role, state in plan.values():
+                if role in ("video", "audio"):
+                    _open_encoder(state if role == "video" else state[0], role)
 
             last_report = -1.0
 

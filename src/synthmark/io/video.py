@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -33,6 +34,28 @@ def check_encoder(name, kind: str, argname: str) -> str:
     return codec.name
 
 
+#: what muxers without a codec table take (FFmpeg cannot say; PyAV's check lets anything through and the
+#: header write fails at the first packet): decoder names, compared by codec id
+_ONLY_CODECS = {"ogg": ("opus", "vorbis", "flac", "speex", "theora", "vp8"), "flac": ("flac",)}
+
+
+def check_container_holds(muxer: str, codec: str, argname: str) -> None:
+    """InvalidArgumentError when the ``muxer`` container has no mapping for ``codec`` (VP8 in MP4, H.264 in
+    WebM, AAC in MP3 or Ogg, ...): the check PyAV's ``add_stream`` makes, done before any work."""
+    only = _ONLY_CODECS.get(muxer)
+    if only is not None and av.Codec(codec, "w").id not in {av.Codec(n, "r").id for n in only}:
+        raise InvalidArgumentError(f"{argname}: the {muxer} container cannot hold {codec!r} (it takes "
+                                   f"{', '.join(only)}; choose another encoder, or another output extension)")
+    container = av.open(io.BytesIO(), "w", format=muxer)
+    try:
+        container.add_stream(codec)
+    except ValueError:
+        raise InvalidArgumentError(f"{argname}: the {muxer} container cannot hold {codec!r} (choose another "
+                                   "encoder, or another output extension)") from None
+    finally:
+        container.close()
+
+
 def _check_bitrate(value, argname: str) -> None:
     if value is None:
         return
@@ -62,11 +85,14 @@ class VideoSettings:
             return self.codec
         return "libvpx-vp9" if muxer == "webm" else "libx264"
 
-    def check(self, muxer: str) -> None:
-        """Refuse an unknown encoder, a ``crf`` outside the encoder's scale or a bitrate <= 0 (before any work)."""
+    def check(self, muxer: str | None) -> None:
+        """Refuse an unknown encoder, one the ``muxer`` container cannot hold (None: no container, a
+        still), a ``crf`` outside the encoder's scale or a bitrate <= 0 (before any work)."""
         codec = self.codec_for(muxer)
         if self.codec is not None:
             codec = check_encoder(self.codec, "video", "video_codec")
+            if muxer is not None:
+                check_container_holds(muxer, codec, "video_codec")
         _check_bitrate(self.bitrate, "video_bitrate")
         if self.crf is not None:
             if isinstance(self.crf, bool) or not isinstance(self.crf, (int, np.integer)):
