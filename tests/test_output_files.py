@@ -67,6 +67,8 @@ def test_output_format_follows_dst_extension(src, dst, kind, want, sources, key,
     ("clip.mp4", "x.png", "cannot be written as an image"),
     ("tone.wav", "x.jpg", "cannot be written as an image"),
     ("clip.mp4", "x.wav", "would drop the picture"),
+    ("clip.mp4", "x.m4a", "would drop the picture"),   # MP4 / Matroska by container, audio-only by name
+    ("clip.mp4", "x.MKA", "would drop the picture"),
     ("clip.mp4", "x.mp4.part", "unknown extension '.part'"),
 ])
 def test_output_format_that_cannot_be_written_is_refused(src, dst, match, sources, key, tmp_path):

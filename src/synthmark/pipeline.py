@@ -248,7 +248,7 @@ def output_kind(kind: str, dst: Path, has_video: bool) -> str:
     Every medium is re-encoded anyway, so audio and video go into whichever container is named.
     Refused (InvalidArgumentError): an unknown extension; a still into anything but its own format (the
     source's metadata blocks do not map onto another format, and a still is not a video); audio or
-    video into an image; video into an audio-only format (the picture would be dropped)."""
+    video into an image; video into an audio-only format or name (.m4a, .mka: the picture would be dropped)."""
     ext = dst.suffix.lower()
     if not ext:
         return kind
@@ -257,6 +257,9 @@ def output_kind(kind: str, dst: Path, has_video: bool) -> str:
         known = " ".join(sorted(EXTENSIONS))
         raise InvalidArgumentError(f"dst: unknown extension {dst.suffix!r}; the output format follows it "
                                    f"({known}), or give no extension to keep the input's format")
+    if has_video and ext in _AUDIO_ONLY_EXTENSIONS:
+        raise InvalidArgumentError(f"dst: {dst.name} names an audio-only file but the input has video; it would "
+                                   f"drop the picture (name dst {_AUDIO_ONLY_EXTENSIONS[ext]})")
     if out == kind:
         return out
     what = f"dst: {dst.name} names {_KIND_NAMES[out]} but the input is {_KIND_NAMES[kind]}"
@@ -271,6 +274,8 @@ def output_kind(kind: str, dst: Path, has_video: bool) -> str:
 
 
 _KIND_EXT = {"png": ".png", "jpeg": ".jpg"}
+#: extensions of containers that also hold video, by convention audio only: the name a video would get instead
+_AUDIO_ONLY_EXTENSIONS = {".m4a": ".mp4", ".mka": ".mkv"}
 
 
 def _media_type(kind: str, has_video: bool) -> str:
