@@ -169,27 +169,6 @@ def _sat_at(sat, y, x):
         (1.0 - fx) * sat[yi + 1, xi] + fx * sat[yi + 1, xi + 1])
 
 
-@njit(cache=True, nogil=True)
-def binding_field(dc, iy0, ix0, weights, out):
-    """Keyed content feature of every canonical block: a zero-sum, gradient-free keyed combination of the
-    mean luma of its 3 x 3 block neighbourhood (weights[(iy % 16) * 16 + ix % 16] : 9 taps). NaN where
-    a neighbour is missing (dc NaN or off the grid)."""
-    nh, nw = dc.shape
-    for i in range(nh):
-        for j in range(nw):
-            if i == 0 or j == 0 or i == nh - 1 or j == nw - 1:
-                out[i, j] = np.nan
-                continue
-            idx = ((iy0 + i) % TILE_BLOCKS) * TILE_BLOCKS + (ix0 + j) % TILE_BLOCKS
-            acc = 0.0
-            t = 0
-            for di in range(-1, 2):
-                for dj in range(-1, 2):
-                    acc += weights[idx, t] * dc[i + di, j + dj]
-                    t += 1
-            out[i, j] = acc  # NaN propagates
-
-
 # Perceptual mask: gain (luma levels RMS) = clamp(floor + slope * activity, floor, ceil), where activity
 # is the block's mean absolute gradient: strong in texture, weak in flat areas.
 

@@ -11,7 +11,7 @@ a still or clip rescaled as a whole keeps its canonical grid, so the detector re
 frame size (and searches around it for crops, rotations and aspect changes).
 
 Bound to the content. Every data and test chip of a block is multiplied by the block's binding
-s = tanh(F / (0.5 rms F)), where F is a keyed, zero-sum, gradient-free combination of the mean luma of
+s = sign(F) tanh((|F| - 1.5)+ / 3), where F is a keyed, zero-sum, gradient-free combination of the mean luma of
 the block's 3 x 3 neighbourhood (a feature the mark itself does not change: it has no DC). The detector
 recomputes F from what it receives. A mark estimated on one picture and added to another meets that
 picture's F, which agrees with the source's in sign no more often than chance: the held-out test and
@@ -91,9 +91,12 @@ MASK_SLOPE = 0.70
 MASK_CEIL = 5.0
 # Budget on the added RMS per frame (luma levels): PSNR ~42.3 dB with rounding (target >= 42 dB).
 MAX_RMS = 1.95
-# Binding: s = tanh(F / (BINDING_SOFTNESS * rms F)): mostly +-1, soft near F's zero crossings and 0 on
-# flat areas (F ~ 0 there), where a sign could not be read back anyway.
-BINDING_SOFTNESS = 0.5
+# Binding (luma levels of F, a unit-norm combination of block means): s = sign(F) tanh((|F| - DEAD_ZONE)+ /
+# SOFTNESS). Blocks whose F is within the dead zone get no bound chips: flat and smooth areas, where a
+# small added signal (a forger's copied residual: ~0.5-1 level of block-mean change at PSNR 38 dB) could
+# otherwise decide the sign, and where a sign could not be read back after a codec anyway.
+BINDING_DEAD_ZONE = 1.5
+BINDING_SOFTNESS = 3.0
 # Tracking: motion changes smaller than these (binned pixels, zoom) keep the previous alignment, so a
 # static scene gets exactly the same mark in every frame (no swimming from estimator noise).
 STILL_SHIFT = 0.08
@@ -192,16 +195,33 @@ def _binding_weights(streams) -> np.ndarray:
     return w
 
 
+def _binding_field(dc: np.ndarray, tile_index: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """F of every block: its tile block's keyed 3 x 3 filter over the means of the 16 x 16 canonical-pixel
+    windows around it (2 x 2 blocks, at steps of 2 blocks: frequencies well below the carriers, which
+    a copied residual carries little of). NaN where the neighbourhood leaves the grid or the picture."""
+    nby, nbx = dc.shape
+    out = np.full(dc.shape, np.nan)
+    if nby < 7 or nbx < 7:
+        return out
+    groups = 0.25 * (dc[:-1, :-1] + dc[1:, :-1] + dc[:-1, 1:] + dc[1:, 1:])  # window starting at block (i, j)
+    idx = tile_index[3:-3, 3:-3]
+    acc = np.zeros((nby - 6, nbx - 6))
+    t = 0
+    for di in (-2, 0, 2):
+        for dj in (-2, 0, 2):
+            # the window centred on block (i, j) + 2 (di, dj) blocks starts at block (i - 1 + 2 di, ...)
+            acc += weights[idx, t] * groups[2 + di : nby - 4 + di, 2 + dj : nbx - 4 + dj]
+            t += 1
+    out[3:-3, 3:-3] = acc
+    return out
+
+
 def _binding(field: np.ndarray) -> np.ndarray:
-    """s = tanh(F / (BINDING_SOFTNESS * rms F)); 0 where F is undefined."""
-    ok = np.isfinite(field)
+    """s = sign(F) tanh(max(|F| - BINDING_DEAD_ZONE, 0) / BINDING_SOFTNESS); 0 where F is undefined."""
     out = np.zeros(field.shape, np.float32)
-    if not ok.any():
-        return out
-    rms = float(np.sqrt(np.mean(field[ok] ** 2)))
-    if rms <= 1e-6:
-        return out
-    out[ok] = np.tanh(field[ok] / (BINDING_SOFTNESS * rms))
+    ok = np.isfinite(field)
+    magnitude = np.maximum(np.abs(field[ok]) - BINDING_DEAD_ZONE, 0.0)
+    out[ok] = np.sign(field[ok]) * np.tanh(magnitude / BINDING_SOFTNESS)
     return out
 
 
@@ -417,9 +437,10 @@ class _StreamState:
         np.cumsum(np.cumsum(self.binned, axis=0, dtype=np.float64), axis=1, out=sat[1:, 1:])
         dc = np.empty((iy1 - iy0, ix1 - ix0), np.float64)
         vk.footprint_means(sat, self.k, a, by, a, bx, iy0, ix0, dc)
-        field = np.empty_like(dc)
-        vk.binding_field(dc, iy0, ix0, layout.binding_weights, field)
-        return _binding(field), iy0, ix0
+        rows = np.arange(iy0, iy1) % vk.TILE_BLOCKS
+        cols = np.arange(ix0, ix1) % vk.TILE_BLOCKS
+        tile_index = rows[:, None] * vk.TILE_BLOCKS + cols[None, :]
+        return _binding(_binding_field(dc, tile_index, layout.binding_weights)), iy0, ix0
 
 
 def watermark_frames(frames: Iterable, *, key: Key, payload: int, strength: float = 1.0, pixel_format: str | None = None) -> Iterator:
@@ -683,7 +704,8 @@ def _z(values: np.ndarray, signs: np.ndarray) -> float:
 ASPECTS = (0.75, 1 / 0.75, 1.1, 1 / 1.1)
 ANGLES = (1.0, -1.0, 3.0, -3.0, 2.0, -2.0)
 SCALE_SWEEP = tuple(1.0 + 0.01 * j for j in (0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6, -8, 8, -10, 10, -12, 12))
-COARSE_SIZE = 256  # canonical pixels of the centred region the sweep reads (faster; tolerant of scale error)
+COARSE_SIZE = 192  # canonical pixels of the centred region the sweep reads (faster; tolerant of scale error)
+REFINED_CANDIDATES = 4  # best sweep hypotheses refined on the whole box
 
 
 def _detect_canvas(total: np.ndarray, count: np.ndarray, k: int, layout: _Layout, max_list: int) -> dict:
@@ -700,58 +722,53 @@ def _detect_canvas(total: np.ndarray, count: np.ndarray, k: int, layout: _Layout
     white = _whiten(mean, f)
     white[count <= 0] = 0.0
 
-    def sweep(base: _Hypothesis, scales) -> tuple[float, _Hypothesis, tuple]:
-        top = (-np.inf, base, (0, 0))
-        for rel in scales:
-            hyp = base.scaled(rel)
-            z, shift = _search(white, box, hyp, layout, COARSE_SIZE)
-            if z > top[0]:
-                top = (z, hyp, shift)
-        return top
-
     plain = _Hypothesis(f, f)
-    best = sweep(plain, SCALE_SWEEP[:1])
-    if best[0] < STRONG_SEARCH_Z:
-        for group in ([plain], [_Hypothesis(f, f * a) for a in ASPECTS], [_Hypothesis(f / a, f) for a in ASPECTS],
-                      [_Hypothesis(f, f, angle=t) for t in ANGLES], [_Hypothesis(f, f, mirror=True)]):
-            for base in group:
-                found = sweep(base, SCALE_SWEEP)
-                if found[0] > best[0]:
-                    best = found
-            if best[0] >= STRONG_SEARCH_Z:
-                break
-    z_search, hyp, shift = best
+    z_search, shift = _search(white, box, plain, layout)
+    hyp = plain
+    if z_search < STRONG_SEARCH_Z:
+        # Sweep every geometry hypothesis over scales on a centred region (tolerant of a 1% scale step),
+        # then refine the best few on the whole box, which decides.
+        found = []
+        for base in ([_Hypothesis(f, f * a) for a in (1.0,) + ASPECTS] + [_Hypothesis(f / a, f) for a in ASPECTS]
+                     + [_Hypothesis(f, f, angle=t) for t in ANGLES] + [_Hypothesis(f, f, mirror=True)]):
+            for rel in SCALE_SWEEP:
+                cand = base.scaled(rel)
+                z, _ = _search(white, box, cand, layout, COARSE_SIZE)
+                found.append((z, cand))
+        found.sort(key=lambda item: -item[0])
+        for _, cand in found[:REFINED_CANDIDATES]:
+            for rel in (1.0, 0.995, 1.005):
+                c2 = cand.scaled(rel)
+                z, s = _search(white, box, c2, layout)
+                if z > z_search:
+                    z_search, hyp, shift = z, c2, s
     if z_search == -np.inf:
         return empty
-    # Refine on the whole box: scale (a 0.2% error shifts the far edge of a frame by a block), angle,
-    # then the sub-pixel offset, one axis at a time.
-    z_search, shift = _search(white, box, hyp, layout)
-    if z_search > PROMISING_SEARCH_Z or True:
-        for steps in ((0.004, 0.002, 0.001), ):
-            for step in steps:
-                for rel in (1 - step, 1 + step):
-                    cand = hyp.scaled(rel)
-                    z, s = _search(white, box, cand, layout)
-                    if z > z_search:
-                        z_search, hyp, shift = z, cand, s
-        for rel in (0.996, 0.998, 1.002, 1.004):  # the two axes apart (aspect changes, anisotropic scalers)
-            cand = hyp.scaled(1.0, rel)
-            z, s = _search(white, box, _Hypothesis(hyp.fy, hyp.fx * rel, hyp.angle, hyp.mirror, hyp.offset), layout)
-            if z > z_search:
-                z_search, hyp, shift = z, _Hypothesis(hyp.fy, hyp.fx * rel, hyp.angle, hyp.mirror, hyp.offset), s
-        for dt in (-0.25, 0.25, -0.5, 0.5):
-            cand = _Hypothesis(hyp.fy, hyp.fx, hyp.angle + dt, hyp.mirror, hyp.offset)
-            z, s = _search(white, box, cand, layout)
-            if z > z_search:
-                z_search, hyp, shift = z, cand, s
-        for axis in (0, 1):
-            for frac in (-0.5, -0.25, 0.25, 0.5):
-                offset = list(hyp.offset)
-                offset[axis] += frac
-                cand = _Hypothesis(hyp.fy, hyp.fx, hyp.angle, hyp.mirror, tuple(offset))
-                z, s = _search(white, box, cand, layout)
-                if z > z_search:
-                    z_search, hyp, shift = z, cand, s
+    # Refine on the whole box: scale (a 0.2% error shifts the far edge of a frame by a block), the two
+    # axes apart, the angle, then the sub-pixel offset, one axis at a time.
+    def better(cand):
+        nonlocal z_search, hyp, shift
+        z, s = _search(white, box, cand, layout)
+        if z > z_search:
+            z_search, hyp, shift = z, cand, s
+
+    for step in (0.003, 0.0015):
+        base = hyp
+        for rel in (1 - step, 1 + step):
+            better(base.scaled(rel))
+    base = hyp
+    for rel in (0.997, 1.003):
+        better(_Hypothesis(base.fy, base.fx * rel, base.angle, base.mirror, base.offset))
+    if base.angle != 0.0:
+        base = hyp
+        for dt in (-0.25, 0.25):
+            better(_Hypothesis(base.fy, base.fx, base.angle + dt, base.mirror, base.offset))
+    for axis in (0, 1):
+        base = hyp
+        for frac in (-0.5, -0.25, 0.25, 0.5):
+            offset = list(base.offset)
+            offset[axis] += frac
+            better(_Hypothesis(base.fy, base.fx, base.angle, base.mirror, tuple(offset)))
     result = _read(white, mean, box, hyp, shift, layout, max_list)
     result.update(z_search=float(z_search), scale=(hyp.fy * k, hyp.fx * k), hypothesis=(hyp.angle, hyp.mirror))
     return result
@@ -772,10 +789,7 @@ def _read(white, mean, box, hyp: _Hypothesis, shift, layout: _Layout, max_list: 
         dc = np.empty((nby, nbx))
         tile_index = np.empty((nby, nbx), np.int64)
         vk.read_blocks(canon_white, canon_raw, sy, sx, _BASIS, coefs, dc, tile_index)
-        field_ = np.empty_like(dc)
-        # the binding grid's (iy0, ix0) only enters through the tile index of each block
-        _binding_field_indexed(dc, tile_index, layout.binding_weights, field_)
-        s = _binding(field_)
+        s = _binding(_binding_field(dc, tile_index, layout.binding_weights))
         chip_base = tile_index[..., None] * dk.CHIPS_PER_BLOCK + np.arange(dk.CHIPS_PER_BLOCK)
         is_bound = np.zeros(dk.CHIPS_PER_TILE, bool)
         is_bound[layout.bound_pos] = True
@@ -784,22 +798,6 @@ def _read(white, mean, box, hyp: _Hypothesis, shift, layout: _Layout, max_list: 
         np.add.at(chips_weight, chip_base.ravel(), (weight * weight).ravel())
     chips = chips_sum / np.sqrt(np.maximum(chips_weight, 1e-12))
     return _finish(chips, layout, max_list)
-
-
-def _binding_field_indexed(dc, tile_index, weights, out):
-    """binding_field with each block's tile index given (the detector's grid starts at the phase)."""
-    nby, nbx = dc.shape
-    out[:] = np.nan
-    if nby < 3 or nbx < 3:
-        return
-    idx = tile_index[1:-1, 1:-1]
-    acc = np.zeros((nby - 2, nbx - 2))
-    t = 0
-    for di in range(-1, 2):
-        for dj in range(-1, 2):
-            acc += weights[idx, t] * dc[1 + di : nby - 1 + di, 1 + dj : nbx - 1 + dj]
-            t += 1
-    out[1:-1, 1:-1] = acc
 
 
 def _coefficient_weights(chips: np.ndarray, layout: _Layout) -> np.ndarray:
