@@ -151,3 +151,54 @@ def test_png_exif_orientation_is_applied_too(photo, key, tmp_path):
     shown = np.asarray(ImageOps.exif_transpose(Image.open(src)).convert("RGB"))
     assert psnr(np.asarray(out.convert("RGB")), shown) > 25
     assert read_record(dst) == report.record
+
+
+def test_png_keeps_hdr_colour_chunks_and_safe_to_copy_chunks(photo, key, tmp_path):
+    """cICP / mDCV / cLLI (what the pixel values mean: transfer, primaries, mastering display) are kept like
+    gAMA / cHRM; bKGD and sBIT when the output has the source's bit depth and colour type; chunks this
+    code does not know follow the PNG rules for editors (section 14.2): an ancillary chunk marked
+    safe-to-copy is kept on its side of IDAT, one marked unsafe-to-copy is dropped."""
+    buf = io.BytesIO()
+    photo.save(buf, "PNG")
+    data = buf.getvalue()
+    before = (png.make_chunk(b"cICP", bytes([9, 16, 0, 1])) + png.make_chunk(b"mDCV", bytes(range(24)))
+              + png.make_chunk(b"cLLI", struct.pack(">II", 10_000_000, 4_000_000))
+              + png.make_chunk(b"bKGD", struct.pack(">3H", 255, 255, 255)) + png.make_chunk(b"sBIT", b"\x08\x08\x08")
+              + png.make_chunk(b"prVt", b"vendor data, safe to copy") + png.make_chunk(b"prVT", b"unsafe to copy"))
+    after = png.make_chunk(b"tlRn", b"after the picture, safe to copy")
+    iend = data.rindex(b"IEND") - 4
+    data = data[:33] + before + data[33:iend] + after + data[iend:]
+    src = tmp_path / "hdr.png"
+    src.write_bytes(data)
+    dst = tmp_path / "labeled.png"
+    report = label(src, dst, key)
+    out = dst.read_bytes()
+    types = [t for t, _b, _s, _e in png.iter_chunks(out)]
+    bodies = dict((t, b) for t, b, _s, _e in png.iter_chunks(out))
+    src_bodies = dict((t, b) for t, b, _s, _e in png.iter_chunks(data))
+    for t in (b"cICP", b"mDCV", b"cLLI", b"bKGD", b"sBIT", b"prVt", b"tlRn"):
+        assert bodies.get(t) == src_bodies[t], t
+    assert b"prVT" not in types
+    first_idat, last_idat = types.index(b"IDAT"), len(types) - 1 - types[::-1].index(b"IDAT")
+    assert types.index(b"prVt") < first_idat and types.index(b"cICP") < first_idat
+    assert last_idat < types.index(b"tlRn") < types.index(b"IEND")
+    assert read_record(dst) == report.record
+
+
+def test_png_bit_depth_dependent_chunks_dropped_when_the_format_changes(key, tmp_path):
+    """A 16-bit source comes out 8-bit: its bKGD (16-bit samples) and sBIT would be wrong, so they go."""
+    rgb16 = (np.arange(128 * 192 * 3, dtype=np.uint32).reshape(128, 192, 3) * 37 % 65536).astype(">u2")
+    raw = b"".join(b"\x00" + row.tobytes() for row in rgb16)
+    ihdr = struct.pack(">IIBBBBB", 192, 128, 16, 2, 0, 0, 0)
+    data = (png.SIGNATURE + png.make_chunk(b"IHDR", ihdr) + png.make_chunk(b"sBIT", b"\x0c\x0c\x0c")
+            + png.make_chunk(b"bKGD", struct.pack(">3H", 4095, 0, 0)) + png.make_chunk(b"gAMA", struct.pack(">I", 45455))
+            + png.make_chunk(b"IDAT", __import__("zlib").compress(raw)) + png.make_chunk(b"IEND", b""))
+    src = tmp_path / "deep.png"
+    src.write_bytes(data)
+    dst = tmp_path / "labeled.png"
+    label(src, dst, key)
+    out = dst.read_bytes()
+    types = [t for t, _b, _s, _e in png.iter_chunks(out)]
+    if out[24:26] != data[24:26]:  # bit depth / colour type changed
+        assert b"bKGD" not in types and b"sBIT" not in types
+    assert b"gAMA" in types

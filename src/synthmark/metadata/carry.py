@@ -2,7 +2,8 @@
 
 A labeled still is a new encode of the picture, so the encoder's file holds none of the source's
 blocks. ``carry(src, out, kind)`` puts them back: for JPEG every APPn segment (JFIF, Exif, XMP, ICC,
-IPTC/APP13, ...) and COM; for PNG the text chunks, pHYs, gAMA, cHRM, sRGB, iCCP, eXIf and tIME.
+IPTC/APP13, ...) and COM; for PNG the text chunks, pHYs, gAMA, cHRM, sRGB, iCCP, cICP, mDCV, cLLI, eXIf
+and tIME, bKGD/sBIT when the bit depth is kept, and chunks it does not know that are safe to copy.
 The AIGC record is then written into the carried XMP packet, so other XMP properties are kept.
 
 EXIF Orientation is applied to the pixels by the pipeline before labeling (the visible label must
@@ -24,7 +25,21 @@ EXIF_HEADER = b"Exif\x00\x00"
 # APP14 "Adobe" (colour transform of the source's scan), APP2 "MPF" (offsets of pictures appended after
 # the source's end-of-image, which are not carried).
 _JPEG_SKIP_PREFIXES = {0xEE: (b"Adobe",), 0xE2: (b"MPF\x00",)}
-PNG_CARRIED = (b"tEXt", b"zTXt", b"iTXt", b"pHYs", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"eXIf", b"tIME")
+PNG_CARRIED = (b"tEXt", b"zTXt", b"iTXt", b"pHYs", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"eXIf", b"tIME",
+               # what the pixel values mean for HDR / wide gamut (coding-independent code points, mastering
+               # display, content light level; the labeled picture keeps the source's values and meaning)
+               b"cICP", b"mDCV", b"cLLI", b"mDCv", b"cLLi")
+#: samples at the image's bit depth (or palette indices): carried only when the output keeps the source's
+#: bit depth and colour type and has no palette
+PNG_SAME_FORMAT = (b"bKGD", b"sBIT")
+
+
+def _png_safe_to_copy(ctype: bytes) -> bool:
+    """A chunk this module does not know that the PNG rules let an editor copy into a file whose picture
+    it changed (section 14.2): ancillary (bit 5 of byte 0) and safe-to-copy (bit 5 of byte 3). Standard
+    chunks tied to the source's samples (tRNS, hIST, sPLT, ...), APNG frames and C2PA manifests (caBX) are
+    marked unsafe-to-copy, so they are dropped."""
+    return len(ctype) == 4 and bool(ctype[0] & 0x20) and bool(ctype[3] & 0x20)
 _ORIENTATION, _EXIF_IFD, _PIXEL_X, _PIXEL_Y = 0x0112, 0x8769, 0xA002, 0xA003
 _THUMB_OFFSET, _THUMB_LENGTH = 0x0201, 0x0202
 
@@ -162,22 +177,33 @@ def _segment(marker: int, body: bytes) -> bytes:
 
 
 def _carry_png(src: bytes, out: bytes) -> bytes:
-    ihdr = None
-    rest = []
-    for ctype, body, s, e in png.iter_chunks(out):
-        if ctype == b"IHDR":
-            ihdr = out[s:e]
-            width, height = struct.unpack(">II", body[:8])
-        elif ctype not in PNG_CARRIED:
-            rest.append(out[s:e])
-    if ihdr is None:
+    out_chunks = list(png.iter_chunks(out))
+    ihdr = next((c for c in out_chunks if c[0] == b"IHDR"), None)
+    src_chunks = list(png.iter_chunks(src))
+    src_ihdr = next((c for c in src_chunks if c[0] == b"IHDR"), None)
+    if ihdr is None or src_ihdr is None:
         return out
-    meta = []
-    for ctype, body, s, e in png.iter_chunks(src):
-        if ctype == b"eXIf":
+    width, height = struct.unpack(">II", ihdr[1][:8])
+    # (bit depth, colour type) kept and no palette: samples at the source's depth still mean the same
+    same_format = ihdr[1][8:10] == src_ihdr[1][8:10] and ihdr[1][9] != 3
+    known = set(PNG_CARRIED) | set(PNG_SAME_FORMAT)
+    meta, tail = [], []
+    seen_idat = False
+    for ctype, body, s, e in src_chunks:
+        if ctype == b"IDAT":
+            seen_idat = True
+        elif ctype == b"eXIf":
             meta.append(png.make_chunk(ctype, tiff_normalised(body, width, height)))
         elif ctype == b"iTXt" and body.startswith(png.XMP_KEYWORD + b"\x00\x00"):  # uncompressed XMP
             meta.append(png.make_chunk(ctype, _xmp_oriented(body)))
-        elif ctype in PNG_CARRIED:
+        elif ctype in PNG_CARRIED or (ctype in PNG_SAME_FORMAT and same_format):
             meta.append(src[s:e])
-    return png.SIGNATURE + ihdr + b"".join(meta) + b"".join(rest)
+        elif ctype not in known and _png_safe_to_copy(ctype):
+            (tail if seen_idat else meta).append(src[s:e])  # on its side of IDAT, as the rules ask
+    carried = {c[4:8] for c in meta + tail}
+    # the encoder's own copies of what is carried (FFmpeg writes back cICP / mDCV it decoded) are replaced
+    rest = [out[s:e] for ctype, _b, s, e in out_chunks
+            if ctype != b"IHDR" and ctype not in PNG_CARRIED and ctype not in carried]
+    last_idat = max((i for i, r in enumerate(rest) if r[4:8] == b"IDAT"), default=len(rest) - 2)
+    rest[last_idat + 1:last_idat + 1] = tail
+    return png.SIGNATURE + out[ihdr[2]:ihdr[3]] + b"".join(meta) + b"".join(rest)
