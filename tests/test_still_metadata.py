@@ -202,3 +202,26 @@ def test_png_bit_depth_dependent_chunks_dropped_when_the_format_changes(key, tmp
     if out[24:26] != data[24:26]:  # bit depth / colour type changed
         assert b"bKGD" not in types and b"sBIT" not in types
     assert b"gAMA" in types
+
+
+def _icc_for(space: bytes) -> bytes:
+    """The sRGB profile with another data colour space in its header (bytes 16..20): what a grey or CMYK
+    scan carries. Only the header matters here."""
+    return ICC[:16] + space + ICC[20:]
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_icc_profile_of_another_colour_space_is_not_carried(fmt, photo, key, tmp_path):
+    """A grey source comes out as an RGB (PNG) / YCbCr (JPEG) picture: its GRAY profile would be invalid
+    there (libpng rejects a GRAY iCCP on an RGB PNG; viewers misapply it), so it is dropped. An RGB
+    profile on an RGB source is carried (tests above)."""
+    grey = photo.convert("L")
+    src = tmp_path / ("grey." + fmt.lower())
+    grey.save(src, fmt, icc_profile=_icc_for(b"GRAY"), dpi=(300, 300))
+    assert Image.open(src).info["icc_profile"][16:20] == b"GRAY"
+    dst = tmp_path / ("labeled." + fmt.lower())
+    report = label(src, dst, key)
+    out = Image.open(dst)
+    assert out.mode in ("RGB", "YCbCr") and out.info.get("icc_profile") is None
+    assert out.info["dpi"] == pytest.approx((300, 300), abs=0.01)  # the rest is still carried
+    assert read_record(dst) == report.record

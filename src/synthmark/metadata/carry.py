@@ -10,13 +10,15 @@ EXIF Orientation is applied to the pixels by the pipeline before labeling (the v
 read upright in every viewer, and the watermark must sit in the orientation people see, which is
 also what a platform stores when it bakes the rotation in or strips the tag). So the carried EXIF
 gets Orientation 1, its pixel dimensions follow the new picture, and its thumbnail (a picture of
-the unlabeled source, in the old orientation) is cut off.
+the unlabeled source, in the old orientation) is cut off. An ICC profile whose colour space is not
+the output's (a GRAY or CMYK source comes out RGB / YCbCr) is not carried.
 """
 
 from __future__ import annotations
 
 import re
 import struct
+import zlib
 
 from . import jpeg, png
 
@@ -119,6 +121,33 @@ def tiff_normalised(tiff: bytes, width: int, height: int) -> bytes:
     return bytes(t.b)
 
 
+_JPEG_ICC = b"ICC_PROFILE\x00"
+
+
+def _icc_space(profile_head: bytes) -> bytes | None:
+    """The data colour space of an ICC profile (header bytes 16..20: b'RGB ', b'GRAY', b'CMYK', ...)."""
+    return bytes(profile_head[16:20]) if len(profile_head) >= 20 else None
+
+
+def _png_icc_space(body: bytes) -> bytes | None:
+    """The colour space of an iCCP chunk's profile (name, 0, method 0, zlib data); None if unreadable."""
+    _name, sep, rest = body.partition(b"\x00")
+    if not sep or rest[:1] != b"\x00":
+        return None
+    try:
+        return _icc_space(zlib.decompressobj().decompress(rest[1:], 20))  # the header only, never the whole
+    except zlib.error:
+        return None
+
+
+def _jpeg_icc_space(src: bytes) -> bytes | None:
+    """The colour space of a JPEG's ICC profile (its first APP2 ICC_PROFILE segment); None without one."""
+    for marker, body, _s, _e in jpeg.iter_segments(src):
+        if marker == 0xE2 and body.startswith(_JPEG_ICC) and body[len(_JPEG_ICC):len(_JPEG_ICC) + 1] == b"\x01":
+            return _icc_space(body[len(_JPEG_ICC) + 2:])
+    return None
+
+
 def _jpeg_exif(body: bytes) -> bool:
     return body.startswith(EXIF_HEADER)
 
@@ -155,11 +184,15 @@ def carry(src: bytes, out: bytes, kind: str) -> bytes:
 
 def _carry_jpeg(src: bytes, out: bytes) -> bytes:
     size = jpeg.dimensions(out)
+    # the labeled picture is always YCbCr (3 components): a GRAY or CMYK profile would be misapplied to it
+    icc_ok = _jpeg_icc_space(src) in (b"RGB ", None)
     meta = []
     for marker, body, s, e in jpeg.iter_segments(src):
         if marker == "SOS" or not (0xE0 <= marker <= 0xEF or marker == 0xFE):
             continue
         if any(body.startswith(p) for p in _JPEG_SKIP_PREFIXES.get(marker, ())):
+            continue
+        if marker == 0xE2 and body.startswith(_JPEG_ICC) and not icc_ok:
             continue
         if marker == 0xE1 and _jpeg_exif(body) and size is not None:
             body = EXIF_HEADER + tiff_normalised(body[len(EXIF_HEADER):], *size)
@@ -196,6 +229,8 @@ def _carry_png(src: bytes, out: bytes) -> bytes:
             meta.append(png.make_chunk(ctype, tiff_normalised(body, width, height)))
         elif ctype == b"iTXt" and body.startswith(png.XMP_KEYWORD + b"\x00\x00"):  # uncompressed XMP
             meta.append(png.make_chunk(ctype, _xmp_oriented(body)))
+        elif ctype == b"iCCP" and _png_icc_space(body) != (b"GRAY" if ihdr[1][9] in (0, 4) else b"RGB "):
+            continue  # a profile of another colour space (a grey source comes out RGB) would be invalid
         elif ctype in PNG_CARRIED or (ctype in PNG_SAME_FORMAT and same_format):
             meta.append(src[s:e])
         elif ctype not in known and _png_safe_to_copy(ctype):
