@@ -99,7 +99,7 @@ def accumulate(values, valid, total, count):
             count[v, u] += valid[v, u]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def resample_affine(image, m00, m01, m10, m11, t0, t1, out):
     """out[v, u] = image at (y, x) = (m00 (v + .5) + m01 (u + .5) + t0, m10 (v + .5) + m11 (u + .5) + t1),
     bilinear; 0 outside the image (an edge repeated would add stripes to the residual)."""
@@ -122,7 +122,7 @@ def resample_affine(image, m00, m01, m10, m11, t0, t1, out):
                 (1.0 - wx) * image[y0 + 1, x0] + wx * image[y0 + 1, x0 + 1])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def fold(image, size, out, count):
     """Fold an image onto a size x size torus: out[v % size, u % size] += image[v, u]."""
     h, w = image.shape

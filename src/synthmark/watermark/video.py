@@ -74,7 +74,9 @@ from ._frames import PixelView, pixel_view
 from ._motion import IDENTITY, Similarity
 
 CANONICAL_SIDE = 360.0  # canonical pixels on a frame's short side, at every frame size
-MIN_FRAME_SIDE = 96  # smaller frames cannot hold enough of a tile to be read back
+# Smaller frames would put a canonical pixel under 0.4 frame pixels: the carriers (up to 3/16 cycles per
+# canonical pixel) would pass Nyquist.
+MIN_FRAME_SIDE = 144
 DEFAULT_FALSE_ALARM = 1e-6
 # Search statistics (max over alignments, not calibrated; they only steer the search): at or above
 # STRONG the first hypotheses are taken as right; above PROMISING the alignment is refined.
@@ -90,7 +92,7 @@ MASK_FLOOR = 1.0
 MASK_SLOPE = 0.70
 MASK_CEIL = 5.0
 # Budget on the added RMS per frame (luma levels): PSNR ~42.3 dB with rounding (target >= 42 dB).
-MAX_RMS = 1.95
+MAX_RMS = 2.2
 # Binding (luma levels of F, a unit-norm combination of block means): s = sign(F) tanh((|F| - DEAD_ZONE)+ /
 # SOFTNESS). Blocks whose F is within the dead zone get no bound chips: flat and smooth areas, where a
 # small added signal (a forger's copied residual: ~0.5-1 level of block-mean change at PSNR 38 dB) could
@@ -694,6 +696,22 @@ def _search(white: np.ndarray, box, hyp: _Hypothesis, layout: _Layout, size=None
     return best
 
 
+def _sweep_scores(white: np.ndarray, box, hyps: list, layout: _Layout) -> np.ndarray:
+    """A cheap ranking score per hypothesis for the sweep: the height of the phase-correlation peak of
+    the folded centred region in standard deviations of the correlation surface (one batched FFT)."""
+    tiles = np.zeros((len(hyps), dk.TILE, dk.TILE), np.float32)
+    counts = np.zeros((dk.TILE, dk.TILE))
+    for i, hyp in enumerate(hyps):
+        canonical = _resample(white, box, hyp, COARSE_SIZE)
+        counts[:] = 0.0
+        vk.fold(canonical, dk.TILE, tiles[i], counts)
+        tiles[i] /= np.sqrt(np.maximum(counts, 1.0)).astype(np.float32)
+    corr = sfft.irfft2(sfft.rfft2(tiles, axes=(1, 2)) * layout.search_template_fft[None], s=(dk.TILE, dk.TILE),
+                       axes=(1, 2))
+    flat = corr.reshape(len(hyps), -1)
+    return (flat.max(axis=1) - flat.mean(axis=1)) / np.maximum(flat.std(axis=1), 1e-12)
+
+
 def _z(values: np.ndarray, signs: np.ndarray) -> float:
     energy = float(np.dot(values, values))
     return float(np.dot(values, signs) / np.sqrt(energy)) if energy > 0 else 0.0
@@ -703,8 +721,8 @@ def _z(values: np.ndarray, signs: np.ndarray) -> float:
 # (degrees) and the horizontal mirror. Each is searched over SCALE_SWEEP around the frame-size scale.
 ASPECTS = (0.75, 1 / 0.75, 1.1, 1 / 1.1)
 ANGLES = (1.0, -1.0, 3.0, -3.0, 2.0, -2.0)
-SCALE_SWEEP = tuple(1.0 + 0.01 * j for j in (0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6, -8, 8, -10, 10, -12, 12))
-COARSE_SIZE = 192  # canonical pixels of the centred region the sweep reads (faster; tolerant of scale error)
+SCALE_SWEEP = tuple(1.0 + 0.015 * j for j in range(-8, 9))
+COARSE_SIZE = 160  # canonical pixels of the centred region the sweep reads (faster; tolerant of scale error)
 REFINED_CANDIDATES = 4  # best sweep hypotheses refined on the whole box
 
 
@@ -731,9 +749,8 @@ def _detect_canvas(total: np.ndarray, count: np.ndarray, k: int, layout: _Layout
         found = []
         for base in ([_Hypothesis(f, f * a) for a in (1.0,) + ASPECTS] + [_Hypothesis(f / a, f) for a in ASPECTS]
                      + [_Hypothesis(f, f, angle=t) for t in ANGLES] + [_Hypothesis(f, f, mirror=True)]):
-            for rel in SCALE_SWEEP:
-                cand = base.scaled(rel)
-                z, _ = _search(white, box, cand, layout, COARSE_SIZE)
+            cands = [base.scaled(rel) for rel in SCALE_SWEEP]
+            for z, cand in zip(_sweep_scores(white, box, cands, layout), cands):
                 found.append((z, cand))
         found.sort(key=lambda item: -item[0])
         for _, cand in found[:REFINED_CANDIDATES]:
