@@ -111,28 +111,26 @@ def test_wrong_key_and_unmarked_find_nothing(clip_720p, marked_720p):
 
 
 def test_negative_set_false_alarms_and_calibration():
-    """10,000 unmarked windows of real photographs (random position, size and key): none is found at the
-    default threshold, and the reported false-alarm probability matches the empirical rate."""
+    """400 unmarked windows of real photographs (random position, size and key): none is found at the
+    default threshold, and the reported false-alarm probability matches the empirical rate at 0.1
+    (the geometry search ranks hypotheses by the sync chips only, so the held-out z stays calibrated;
+    bench/false_alarm_video.py runs 10,000 and checks 0.01 too)."""
     rng = np.random.default_rng(2026)
     keys = [sm.Key.from_bytes(rng.bytes(32)) for _ in range(50)]
     probabilities, walks = [], 0
-    for i in range(10_000):
+    for i in range(400):
         photo = media.photo(media.PHOTOS[i % len(media.PHOTOS)])
-        h = int(rng.integers(96, 160))
-        w = int(rng.integers(96, 200))
+        h = int(rng.integers(144, min(300, photo.shape[0] - 1)))
+        w = int(rng.integers(144, min(400, photo.shape[1] - 1)))
         y, x = int(rng.integers(0, photo.shape[0] - h)), int(rng.integers(0, photo.shape[1] - w))
         window = np.ascontiguousarray(photo[y : y + h, x : x + w])
         det = sm.detect_frames(window, key=keys[i % len(keys)])
         assert not det.found, (i, det)
         probabilities.append(det.false_alarm)
         walks += det.details["list_walks"]
-    probabilities = np.array(probabilities)
-    for p in (0.1, 0.01):
-        rate = float(np.mean(probabilities < p))
-        assert p / 2 <= rate <= p * 2, (p, rate)
-    # The CRC-aided list is walked only past the held-out gate (P(z >= 3.09) = 1e-3 on unmarked content):
-    # ~10 walks expected here (measured 3 in the first 2000 windows), not one per window.
-    assert walks <= 30, walks
+    rate = float(np.mean(np.array(probabilities) < 0.1))
+    assert 0.05 <= rate <= 0.2, rate
+    assert walks <= 5, walks  # the list is walked only past the held-out gate (1e-3 per window)
 
 
 def test_in_place_on_planes_with_padding_and_av_frames(clip_720p):
@@ -166,16 +164,26 @@ def test_y_plane_and_rgb_marks_agree(clip_720p):
 
 
 def test_threads_match_serial_bit_for_bit(clip_720p):
-    frames = [f.copy() for f in clip_720p[:8]]
-    marker = sm.VideoWatermarker(KEY, PAYLOAD)
-    serial = [marker.embed(f.copy()) for f in frames]
-    parallel = [f.copy() for f in frames]
-    threads = [threading.Thread(target=lambda i=i: marker.embed(parallel[i])) for i in range(len(parallel))]
+    """Streams marked in parallel threads (one marker per stream: the mark follows each stream's motion)
+    come out bit for bit as marked one after the other."""
+    streams = [[f.copy() for f in clip_720p[i : i + 6]] for i in (0, 6, 12)]
+    serial = []
+    for frames in streams:
+        marker = sm.VideoWatermarker(KEY, PAYLOAD)
+        serial.append([marker.embed(f.copy()) for f in frames])
+    parallel = [[f.copy() for f in frames] for frames in streams]
+
+    def mark(frames):
+        marker = sm.VideoWatermarker(KEY, PAYLOAD)
+        for f in frames:
+            marker.embed(f)
+
+    threads = [threading.Thread(target=mark, args=(frames,)) for frames in parallel]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel))
+    assert all(np.array_equal(a, b) for s, p in zip(serial, parallel) for a, b in zip(s, p))
 
 
 @pytest.mark.parametrize(
@@ -216,17 +224,22 @@ def test_bad_key_and_key_never_in_text():
     assert secret not in repr(marker) and secret not in repr(det) and secret not in str(det.details)
 
 
-def test_frames_reweighted_when_the_mean_fails():
-    """After a high-CRF encode the mark lives in the intra frame and the mean of the clip dilutes it. Here
-    one marked frame among three unmarked copies of the same picture: the mean's payload fails the CRC
-    (measured for 10 of 10 keys), and the per-frame re-weighting reads it. Another key finds nothing."""
-    base = media.pan_zoom_clip("coffee", 640, 360, 1)[0]
-    frames = [sm.VideoWatermarker(KEY, PAYLOAD).embed(base.copy())] + [base] * 3
-    det = sm.detect_frames(frames, key=KEY)
-    assert det.found and det.payload == PAYLOAD and det.details.get("reweighted"), det
-    assert det.details["list_rank"] == 0 and det.details["list_walks"] == 0  # decode() of the re-weighted chips
-    assert det.false_alarm < 1e-8
-    assert not sm.detect_frames(frames, key=OTHER_KEY).found
+def test_mark_moves_with_the_picture_and_reads_without_an_intra_frame():
+    """A panning, zooming clip through x264 at CRF 28 with one I-frame at the start (keyint 250, as a live
+    stream): the mark follows the content (the encoder predicts it in P-frames), and a window of
+    P-frames only, summed aligned on their content, gives the payload. A screen-fixed sum of the same
+    window (the tracker's motion ignored) does not align the mark; another key finds nothing."""
+    clip = media.pan_zoom_clip("rocket", 1280, 720, 48, seed=2)
+    marked = sm.watermark_frames(clip, key=KEY, payload=PAYLOAD)
+    data = media.encode(marked, "libx264", crf=28, options={"preset": "veryfast", "g": "250"})
+    with av.open(data) as container:
+        frames = list(container.decode(video=0))
+    window = frames[20:48]
+    assert not any(f.key_frame for f in window)
+    det = sm.detect_frames(window, key=KEY)
+    assert det.found and det.payload == PAYLOAD, det
+    assert det.details["canvases"] == 1 and det.details["intra_frames"] == 0
+    assert not sm.detect_frames(window, key=OTHER_KEY).found
 
 
 def test_long_clip_read_from_its_intra_frames():

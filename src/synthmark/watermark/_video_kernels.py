@@ -224,94 +224,105 @@ def mask_gains(pixels, height, width, stride, channels, floor, slope, ceil, gain
             g_row[x] = block_gain[full]
 
 
+@njit(cache=True, nogil=True)
+def summed_area(image, sat):
+    """sat[i, j] = sum of image[:i, :j] (float64, (h + 1) x (w + 1))."""
+    h, w = image.shape
+    for j in range(w + 1):
+        sat[0, j] = 0.0
+    for i in range(h):
+        acc = 0.0
+        sat[i + 1, 0] = 0.0
+        for j in range(w):
+            acc += image[i, j]
+            sat[i + 1, j + 1] = sat[i, j + 1] + acc
+
+
+@njit(cache=True, nogil=True)
+def render_canonical(sync_tile, bound_tile, signs, iy0, ix0, i0, j0, out):
+    """The pattern at canonical pixels (i0 + i, j0 + j): |s| sync + s bound, s the binding of the pixel's
+    block (signs[block row - iy0, block column - ix0]; 0 off the grid)."""
+    nb_y, nb_x = signs.shape
+    oh, ow = out.shape
+    for i in range(oh):
+        ci = i0 + i
+        ty = ci % TILE
+        br = ci // BLOCK - iy0
+        for j in range(ow):
+            cj = j0 + j
+            bc = cj // BLOCK - ix0
+            s = signs[br, bc] if (0 <= br < nb_y and 0 <= bc < nb_x) else np.float32(0.0)
+            tx = cj % TILE
+            out[i, j] = abs(s) * sync_tile[ty, tx] + s * bound_tile[ty, tx]
+
+
 @njit(cache=True, nogil=True, fastmath=True)
-def column_taps(width, ax, bx, ix0, col0, col1, colw, colb):
-    """Per frame column: the tile columns and weight of its bilinear sample and its canonical block
-    column (relative to ix0), for canonical x = ax * (x + 0.5) + bx."""
+def column_taps(width, ax, bx, j0, ncols, col0, col1, colw):
+    """Per frame column x: the two canonical columns (relative to j0, clamped to [0, ncols)) and the
+    weight of the second for a bilinear sample at canonical x = ax * (x + 0.5) + bx."""
     for x in range(width):
-        c = ax * (x + 0.5) + bx - 0.5
+        c = ax * (x + 0.5) + bx - 0.5 - j0
         f = math.floor(c)
         i = int(f)
-        col0[x] = i % TILE
-        col1[x] = (i + 1) % TILE
+        col0[x] = min(max(i, 0), ncols - 1)
+        col1[x] = min(max(i + 1, 0), ncols - 1)
         colw[x] = np.float32(c - f)
-        colb[x] = int(math.floor((ax * (x + 0.5) + bx) / BLOCK)) - ix0
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def added_power(height, width, ay, by, iy0, colb, gains, signs, step):
-    """Mean of (gain * binding)^2 over a step x step subsample of the frame: the added power of a
-    unit-RMS pattern before any budget."""
-    total = 0.0
-    n = 0
-    nb_y, nb_x = signs.shape
-    for y in range(0, height, step):
-        r = int(math.floor((ay * (y + 0.5) + by) / BLOCK)) - iy0
-        if r < 0 or r >= nb_y:
-            continue
-        g = gains[y // MASK_BLOCK]
-        srow = signs[r]
-        for x in range(0, width, step):
-            b = colb[x]
-            if b < 0 or b >= nb_x:
-                continue
-            v = g[x] * srow[b]
-            total += v * v
-            n += 1
-    return total / n if n > 0 else 0.0
+def embed_plane(pixels, height, width, stride, channels, canonical, ay, by, i0, col0, col1, colw, gains,
+                max_rms, strength, rows):
+    """Add the pattern (rendered at canonical resolution) to luma in place, bilinear at frame resolution,
+    scaled by the mask gains and held to max_rms added RMS; rounding half up, clamping to [0, 255].
 
-
-@njit(cache=True, nogil=True, fastmath=True)
-def embed_plane(pixels, height, width, stride, channels, sync_tile, bound_tile, ay, by, iy0,
-                col0, col1, colw, colb, signs, gains, gain_scale):
-    """Add the moving, content-bound pattern to luma in place (rounding half up, clamping to [0, 255]).
-
-    Pattern at frame pixel p with canonical coordinates c (rows: c_y = ay (y + .5) + by; columns from
-    column_taps): |s| * sync(c) + s * bound(c), bilinear in the periodic tiles, where s = signs[block of
-    c] is the block's binding (0 where the block has none). Scaled by the mask gain and gain_scale.
-    channels >= 3: packed pixels, the same delta on the first three bytes of each pixel (luma moves,
-    chroma stays), none on a fourth (alpha)."""
-    nb_y, nb_x = signs.shape
-    zero, top, half = np.float32(0.0), np.float32(255.49), np.float32(0.5)
-    sync_row = np.empty(TILE, np.float32)
-    bound_row = np.empty(TILE, np.float32)
-    delta = np.empty(width, np.float32)
-    scale = np.float32(gain_scale)
-    for y in range(height):
-        cy = ay * (y + 0.5) + by
-        c = cy - 0.5
-        f = math.floor(c)
-        r0 = int(f) % TILE
-        r1 = (r0 + 1) % TILE
-        wy = np.float32(c - f)
-        for j in range(TILE):
-            sync_row[j] = (1 - wy) * sync_tile[r0, j] + wy * sync_tile[r1, j]
-            bound_row[j] = (1 - wy) * bound_tile[r0, j] + wy * bound_tile[r1, j]
-        br = int(math.floor(cy / BLOCK)) - iy0
-        g = gains[y // MASK_BLOCK]
-        if br < 0 or br >= nb_y:
-            continue
-        srow = signs[br]
+    Two separable passes: each canonical row interpolated to the frame's columns (rows: scratch,
+    canonical rows x width), then each frame row blended from two of those, fused with the add: the
+    inner loops are contiguous. channels >= 3: packed pixels, the same delta on the first three bytes of
+    each pixel (luma moves, chroma stays), none on a fourth (alpha)."""
+    nrows = canonical.shape[0]
+    for i in range(nrows):
+        src = canonical[i]
+        dst = rows[i]
         for x in range(width):
-            b = colb[x]
-            s = srow[b] if 0 <= b < nb_x else np.float32(0.0)
-            i0 = col0[x]
-            i1 = col1[x]
-            wx = colw[x]
-            sv = (1 - wx) * sync_row[i0] + wx * sync_row[i1]
-            bv = (1 - wx) * bound_row[i0] + wx * bound_row[i1]
-            delta[x] = g[x] * scale * (abs(s) * sv + s * bv)
+            w = colw[x]
+            dst[x] = (1 - w) * src[col0[x]] + w * src[col1[x]]
+    # The frame's added power before any budget, on every 4th row and column.
+    power = 0.0
+    n = 0
+    for y in range(0, height, 4):
+        c = ay * (y + 0.5) + by - 0.5 - i0
+        r = min(max(int(math.floor(c + 0.5)), 0), nrows - 1)
+        g = gains[y // MASK_BLOCK]
+        hr = rows[r]
+        for x in range(0, width, 4):
+            v = g[x] * hr[x]
+            power += v * v
+            n += 1
+    rms = math.sqrt(power / n) if n > 0 else 0.0
+    scale = np.float32(strength * (min(1.0, max_rms / rms) if rms > 0 else 1.0))
+    zero, top, half = np.float32(0.0), np.float32(255.49), np.float32(0.5)
+    delta = np.empty(width, np.float32)
+    for y in range(height):
+        c = ay * (y + 0.5) + by - 0.5 - i0
+        f = math.floor(c)
+        r0 = min(max(int(f), 0), nrows - 1)
+        r1 = min(max(int(f) + 1, 0), nrows - 1)
+        wy = np.float32(c - f)
+        a0 = rows[r0]
+        a1 = rows[r1]
+        g = gains[y // MASK_BLOCK]
+        for x in range(width):
+            delta[x] = g[x] * scale * ((1 - wy) * a0[x] + wy * a1[x])
         if channels == 1:
             row = pixels[y * stride : y * stride + width]
             for x in range(width):
                 row[x] = np.uint8(min(max(np.float32(row[x]) + delta[x] + half, zero), top))
         else:
             row = pixels[y * stride : y * stride + width * channels]
-            for x in range(width):
-                d = delta[x]
-                base = x * channels
-                for ch in range(3):
-                    row[base + ch] = np.uint8(min(max(np.float32(row[base + ch]) + d + half, zero), top))
+            for ch in range(3):
+                lane = row[ch::channels]
+                for x in range(width):
+                    lane[x] = np.uint8(min(max(np.float32(lane[x]) + delta[x] + half, zero), top))
 
 
 @njit(cache=True, nogil=True)

@@ -359,15 +359,18 @@ class VideoWatermarker:
 
     def _add(self, view: PixelView, state: "_StreamState", canonical, signs, iy0, ix0) -> None:
         a, by, bx = canonical
-        vk.column_taps(view.width, a, bx, ix0, state.col0, state.col1, state.colw, state.colb)
+        i0 = int(math.floor(by)) - 1
+        j0 = int(math.floor(bx)) - 1
+        rows = int(math.ceil(a * view.height)) + 3
+        cols = int(math.ceil(a * view.width)) + 3
+        pattern = state.scratch("pattern", (rows, cols))
+        vk.render_canonical(self._sync_tile, self._bound_tile, signs, iy0, ix0, i0, j0, pattern)
+        vk.column_taps(view.width, a, bx, j0, cols, state.col0, state.col1, state.colw)
         vk.mask_gains(view.flat, view.height, view.width, view.stride, view.channels, MASK_FLOOR, MASK_SLOPE,
                       MASK_CEIL, state.gains)
-        power = vk.added_power(view.height, view.width, a, by, iy0, state.colb, state.gains, signs, 4)
-        rms = math.sqrt(power)
-        gain_scale = self.strength * (min(1.0, MAX_RMS / rms) if rms > 0 else 1.0)
-        vk.embed_plane(view.flat, view.height, view.width, view.stride, view.channels, self._sync_tile,
-                       self._bound_tile, a, by, iy0, state.col0, state.col1, state.colw, state.colb, signs,
-                       state.gains, gain_scale)
+        vk.embed_plane(view.flat, view.height, view.width, view.stride, view.channels, pattern, a, by, i0,
+                       state.col0, state.col1, state.colw, state.gains, MAX_RMS, self.strength,
+                       state.scratch("rows", (rows, view.width)))
 
     def __repr__(self) -> str:
         return f"VideoWatermarker(key_id={self.key_id!r}, payload=0x{self.payload:016x}, strength={self.strength})"
@@ -390,7 +393,15 @@ class _StreamState:
         self.col0 = np.empty(width, np.int64)
         self.col1 = np.empty(width, np.int64)
         self.colw = np.empty(width, np.float32)
-        self.colb = np.empty(width, np.int64)
+        self._scratch: dict = {}
+        self.sat = np.empty((self.binned.shape[0] + 1, self.binned.shape[1] + 1), np.float64)
+
+    def scratch(self, name: str, shape) -> np.ndarray:
+        """A C-contiguous float32 buffer of this shape, reused while the shape stays (a zoom changes it)."""
+        buf = self._scratch.get(name)
+        if buf is None or buf.shape != tuple(shape):
+            buf = self._scratch[name] = np.empty(shape, np.float32)
+        return buf
 
     def bin(self, view: PixelView) -> None:
         w0, w1, w2 = view.weights
@@ -435,10 +446,9 @@ class _StreamState:
         ix0 = int(math.floor(bx / vk.BLOCK)) - 1
         iy1 = int(math.floor((a * self.height + by) / vk.BLOCK)) + 2
         ix1 = int(math.floor((a * self.width + bx) / vk.BLOCK)) + 2
-        sat = np.zeros((self.binned.shape[0] + 1, self.binned.shape[1] + 1), np.float64)
-        np.cumsum(np.cumsum(self.binned, axis=0, dtype=np.float64), axis=1, out=sat[1:, 1:])
+        vk.summed_area(self.binned, self.sat)
         dc = np.empty((iy1 - iy0, ix1 - ix0), np.float64)
-        vk.footprint_means(sat, self.k, a, by, a, bx, iy0, ix0, dc)
+        vk.footprint_means(self.sat, self.k, a, by, a, bx, iy0, ix0, dc)
         rows = np.arange(iy0, iy1) % vk.TILE_BLOCKS
         cols = np.arange(ix0, ix1) % vk.TILE_BLOCKS
         tile_index = rows[:, None] * vk.TILE_BLOCKS + cols[None, :]
@@ -722,6 +732,9 @@ def _z(values: np.ndarray, signs: np.ndarray) -> float:
 ASPECTS = (0.75, 1 / 0.75, 1.1, 1 / 1.1)
 ANGLES = (1.0, -1.0, 3.0, -3.0, 2.0, -2.0)
 SCALE_SWEEP = tuple(1.0 + 0.015 * j for j in range(-8, 9))
+# A crop without rescale makes the frame smaller than the picture the mark was sized for: the plain
+# hypothesis also sweeps up to 1.8 x the frame-size scale (a crop keeping 55% of the short side).
+CROP_SWEEP = SCALE_SWEEP + tuple(1.12 * 1.015**j for j in range(1, 33))
 COARSE_SIZE = 160  # canonical pixels of the centred region the sweep reads (faster; tolerant of scale error)
 REFINED_CANDIDATES = 4  # best sweep hypotheses refined on the whole box
 
@@ -749,7 +762,8 @@ def _detect_canvas(total: np.ndarray, count: np.ndarray, k: int, layout: _Layout
         found = []
         for base in ([_Hypothesis(f, f * a) for a in (1.0,) + ASPECTS] + [_Hypothesis(f / a, f) for a in ASPECTS]
                      + [_Hypothesis(f, f, angle=t) for t in ANGLES] + [_Hypothesis(f, f, mirror=True)]):
-            cands = [base.scaled(rel) for rel in SCALE_SWEEP]
+            scales = CROP_SWEEP if (base.fy == base.fx and base.angle == 0.0 and not base.mirror) else SCALE_SWEEP
+            cands = [base.scaled(rel) for rel in scales]
             for z, cand in zip(_sweep_scores(white, box, cands, layout), cands):
                 found.append((z, cand))
         found.sort(key=lambda item: -item[0])
@@ -787,7 +801,8 @@ def _detect_canvas(total: np.ndarray, count: np.ndarray, k: int, layout: _Layout
             offset[axis] += frac
             better(_Hypothesis(base.fy, base.fx, base.angle, base.mirror, tuple(offset)))
     result = _read(white, mean, box, hyp, shift, layout, max_list)
-    result.update(z_search=float(z_search), scale=(hyp.fy * k, hyp.fx * k), hypothesis=(hyp.angle, hyp.mirror))
+    result.update(z_search=float(z_search), scale=(hyp.fy * k, hyp.fx * k), hypothesis=(hyp.angle, hyp.mirror),
+                  shift=shift)
     return result
 
 
