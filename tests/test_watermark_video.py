@@ -219,7 +219,7 @@ def test_bad_key_and_key_never_in_text():
     with pytest.raises(InvalidTypeError, match="key"):
         sm.VideoWatermarker(b"raw bytes are not a Key", PAYLOAD)
     marker = sm.VideoWatermarker(KEY, PAYLOAD)
-    det = sm.detect_frames([np.zeros((128, 128), np.uint8)], key=KEY)
+    det = sm.detect_frames([np.zeros((160, 160), np.uint8)], key=KEY)
     secret = KEY.secret_bytes().hex()
     assert secret not in repr(marker) and secret not in repr(det) and secret not in str(det.details)
 
@@ -229,7 +229,7 @@ def test_mark_moves_with_the_picture_and_reads_without_an_intra_frame():
     stream): the mark follows the content (the encoder predicts it in P-frames), and a window of
     P-frames only, summed aligned on their content, gives the payload. A screen-fixed sum of the same
     window (the tracker's motion ignored) does not align the mark; another key finds nothing."""
-    clip = media.pan_zoom_clip("rocket", 1280, 720, 48, seed=2)
+    clip = media.pan_zoom_clip("astronaut", 1280, 720, 48, seed=2)
     marked = sm.watermark_frames(clip, key=KEY, payload=PAYLOAD)
     data = media.encode(marked, "libx264", crf=28, options={"preset": "veryfast", "g": "250"})
     with av.open(data) as container:
@@ -263,11 +263,11 @@ def test_long_clip_read_from_its_intra_frames():
     assert detector.result().payload == PAYLOAD
 
 
-@pytest.mark.parametrize("photo, sigma, seed", [("coffee", 22, 3), ("astronaut", 14, 1)])
+@pytest.mark.parametrize("photo, sigma, seed", [("coffee", 40, 0), ("astronaut", 52, 1)])
 def test_list_decoding_reads_what_viterbi_misses(monkeypatch, photo, sigma, seed):
-    """A marked still under heavy noise: the held-out test finds the mark (z 5.9 / 6.8) but decode()'s
+    """A marked still under heavy noise: the held-out test finds the mark (z 6.3 / 5.6) but decode()'s
     Viterbi path fails the CRC (measured: no payload with LIST_SIZE = 1); the CRC-aided list walk gives
-    the exact payload from a lower path (rank 1 / 64). Every CRC check made enters the false-alarm bound,
+    the exact payload from a lower path (rank 23 / 246). Every CRC check made enters the false-alarm bound,
     and another key neither finds anything nor walks the list."""
     from scipy.special import ndtr
 
