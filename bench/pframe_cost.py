@@ -1,6 +1,6 @@
 """Where the watermark's bits go in H.264: I-frame vs P-frame sizes, marked vs unmarked.
 
-Run: PYTHONPATH=src python bench/pframe_cost.py [--scales 2,3] [--blurs 0.5,0.7,0.9] [--source photo]
+Run: PYTHONPATH=src python bench/pframe_cost.py [--source photo]
 Encodes the built-in sample's frames (640x360, 100 frames, x264 CRF 18 veryfast) as they are, marked,
 and as a still scene (frame 0 repeated), and prints the mean packet size per frame type and the
 encoder's CPU time (process CPU, all threads; median of 3). ``--source photo`` uses a pan/zoom clip
@@ -20,7 +20,6 @@ import numpy as np
 
 import synthmark as sm
 from synthmark import samples
-from synthmark.watermark import video as video_wm
 
 W, H, N = 640, 360, 100
 
@@ -64,8 +63,6 @@ def marked(frames, key):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scales", default="", help="also try these MIN_EMBED_SCALE values, e.g. 2,3")
-    ap.add_argument("--blurs", default="", help="also try these PATTERN_BLUR values, e.g. 0,0.7")
     ap.add_argument("--source", choices=("sample", "photo"), default="sample")
     ap.add_argument("--photo", default="coffee")
     args = ap.parse_args()
@@ -81,15 +78,6 @@ def main() -> None:
     still = [moving[0]] * N
     rows = [("moving, unmarked", moving), ("moving, marked", marked(moving, key)),
             ("still, unmarked", still), ("still, marked", marked(still, key))]
-    default_scale, default_blur = video_wm.MIN_EMBED_SCALE, video_wm.PATTERN_BLUR
-    for scale in [float(x) for x in args.scales.split(",") if x]:
-        video_wm.MIN_EMBED_SCALE = scale
-        rows.append((f"moving, marked at scale {scale:g}", marked(moving, key)))
-    video_wm.MIN_EMBED_SCALE = default_scale
-    for blur in [float(x) for x in args.blurs.split(",") if x]:
-        video_wm.PATTERN_BLUR = blur
-        rows.append((f"moving, marked, pattern blur {blur:g}", marked(moving, key)))
-    video_wm.PATTERN_BLUR = default_blur
     print(f"| {args.source} {W}x{H}, {N} frames, x264 CRF 18 | I-frame KiB | mean P-frame KiB | total KiB | encode CPU ms |"
           "\n|---|---|---|---|---|")
     for name, frames in rows:

@@ -10,8 +10,8 @@ Two measures, same process, interleaved rounds, medians:
 ``--source photo`` uses a 640x360 pan/zoom clip over a real photograph (tests/data, as in
 bench/robustness_video.py) with the built-in sample's audio, instead of the synthetic sample;
 ``--source noisy`` the same with camera-like sensor noise (Gaussian, sigma 2 levels, new every frame).
-``--tradeoff 1:0,1:0.9,0.7:0`` instead times label_file at those watermark strength:PATTERN_BLUR
-settings against the plain transcode (the robustness side: bench/robustness_video.py --strength/--blur).
+``--tradeoff 1,0.7`` instead times label_file at those watermark strengths
+against the plain transcode (the robustness side: bench/robustness_video.py --strength).
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def main() -> None:
     ap.add_argument("--source", choices=("sample", "photo", "noisy"), default="sample")
     ap.add_argument("--photo", default="coffee")
     ap.add_argument("--src", default=None, help="the synthmark source tree to import (default: this tree's src/)")
-    ap.add_argument("--tradeoff", default="", help="strength:blur pairs, e.g. 1:0,1:0.9,0.7:0")
+    ap.add_argument("--tradeoff", default="", help="watermark strengths, e.g. 1,0.7")
     args = ap.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)
     tmp = Path(tempfile.mkdtemp(prefix="sm-breakdown-"))
@@ -128,23 +128,15 @@ def main() -> None:
         "label_file": lambda out: sm.label_file(clip, out, key=KEY, producer="BenchCo", content_id="bench-1"),
     }
     if args.tradeoff:
-        from synthmark.watermark import video as video_wm
-
-        default_blur = video_wm.PATTERN_BLUR
-
-        def labeled(strength, blur):
+        def labeled(strength):
             def run(out):
-                video_wm.PATTERN_BLUR = blur
-                try:
-                    sm.label_file(clip, out, key=KEY, producer="BenchCo", content_id="bench-1", watermark_strength=strength)
-                finally:
-                    video_wm.PATTERN_BLUR = default_blur
+                sm.label_file(clip, out, key=KEY, producer="BenchCo", content_id="bench-1", watermark_strength=strength)
             return run
 
         runs = {"plain PyAV decode + encode": runs["plain PyAV decode + encode"]}
-        for pair in args.tradeoff.split(","):
-            strength, blur = (float(v) for v in pair.split(":"))
-            runs[f"label_file, strength {strength:g}, blur {blur:g}"] = labeled(strength, blur)
+        for value in args.tradeoff.split(","):
+            strength = float(value)
+            runs[f"label_file, strength {strength:g}"] = labeled(strength)
     for name, f in runs.items():  # warm-up: JIT, codecs, caches
         f(tmp / "warm.mp4")
     cpus = {n: [] for n in runs}

@@ -71,8 +71,6 @@ def main() -> int:
     parser.add_argument("--only", default="")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "robustness_video"))
     parser.add_argument("--strength", type=float, default=1.0, help="embedding strength (trade-off runs)")
-    parser.add_argument("--blur", type=float, default=None,
-                        help="override synthmark.watermark.video.PATTERN_BLUR (sigma, canonical px; trade-off runs)")
     parser.add_argument("--pre-crf", type=int, default=None,
                         help="encode the marked clip with x264 at this CRF (preset veryfast, as label_file does) "
                              "before the attack: the label_file -> second transcode chain")
@@ -82,8 +80,6 @@ def main() -> int:
     args = parser.parse_args()
     from synthmark.watermark import video as video_wm
 
-    if args.blur is not None:
-        video_wm.PATTERN_BLUR = args.blur
     lists = [int(v) for v in args.lists.split(",")] if args.lists else [None]
     if any(v is not None and not 1 <= v <= 4096 for v in lists):
         parser.error("--lists: sizes must be in 1..4096")

@@ -78,10 +78,9 @@ CANONICAL_SIDE = 360.0  # canonical pixels on a frame's short side, at every fra
 # canonical pixel) would pass Nyquist.
 MIN_FRAME_SIDE = 144
 DEFAULT_FALSE_ALARM = 1e-6
-# Search statistics (max over alignments, not calibrated; they only steer the search): at or above
-# STRONG the first hypotheses are taken as right; above PROMISING the alignment is refined.
+# Search statistic (max over alignments, not calibrated; it only steers the search): at or above this the
+# plain hypothesis (frame-size scale, upright) is taken without the geometry sweep.
 STRONG_SEARCH_Z = 8.0
-PROMISING_SEARCH_Z = 4.5
 LIST_SIZE = 1024
 LIST_MIN_Z = 3.09
 N_DATA = dk.CHIPS_PER_TILE * 5 // 8
@@ -261,8 +260,8 @@ class _Tracker:
         if self.anchor is None or self.anchor.shape != image.shape:
             self._restart(image)
             return IDENTITY, "cut"
-        step = self.h.then(_inverse(self.h_before)) if not self.h_before.is_identity or not self.h.is_identity else IDENTITY
-        predicted = _motion_step_applied(self.h, step)
+        # constant motion: H = M then H_before gives the last frame-to-frame motion M, and the next H = M then H
+        predicted = self.h.then(_inverse(self.h_before)).then(self.h)
         warped, valid = self.warp(image, predicted)
         overlap = float(valid.mean())
         h = None
@@ -305,12 +304,6 @@ def _same_picture(previous: np.ndarray | None, image: np.ndarray) -> bool:
         return False
     diff = float(np.mean(np.abs(image - previous)))
     return diff <= max(0.5, 0.03 * float(previous.std()))
-
-
-def _motion_step_applied(h: Similarity, step: Similarity) -> Similarity:
-    """The prediction of the next frame's H under constant motion: H_next = M then H with M = the last
-    frame-to-frame motion (H = M then H_before, so M = H then inverse(H_before))."""
-    return step.then(h) if not step.is_identity else h
 
 
 def _overlap(h: Similarity, shape) -> float:
