@@ -78,16 +78,26 @@ def _subpixel(corr: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
     return float(np.clip(dy, -0.5, 0.5)), float(np.clip(dx, -0.5, 0.5))
 
 
-def estimate(reference: np.ndarray, image: np.ndarray, *, max_zoom: float = 0.05) -> Similarity | None:
+# Patches of which less than this share is valid (inside the warped image) are left out.
+MIN_VALID = 0.95
+
+
+def estimate(reference: np.ndarray, image: np.ndarray, *, valid: np.ndarray | None = None,
+             max_zoom: float = 0.05) -> Similarity | None:
     """The similarity that maps ``image`` coordinates onto ``reference`` coordinates (content at p in
     image is at q in reference), or None when too little of the picture can be matched.
 
-    Both images: float32, same shape. Displacements up to a quarter of the patch size are found."""
+    Both images: float32, same shape; valid (optional, image's shape): 1 where image holds picture (a
+    warped frame's uncovered border is 0). Displacements up to a quarter of the patch size are found."""
     height, width = image.shape
     size = 64 if min(height, width) >= 192 else 32
     if min(height, width) < size:
         return None
     corners = _patch_grid(height, width, size)
+    if valid is not None:
+        corners = [(y, x) for y, x in corners if float(valid[y : y + size, x : x + size].mean()) >= MIN_VALID]
+        if len(corners) < MIN_PATCHES:
+            return None
     win = _window(size)
     a = np.empty((len(corners), size, size), np.float32)
     b = np.empty_like(a)

@@ -266,8 +266,7 @@ class _Tracker:
         overlap = float(valid.mean())
         h = None
         if overlap >= 0.3:
-            fill = np.where(valid > 0, warped, self.anchor)  # outside the overlap: the anchor (no false edges)
-            residual = _motion.estimate(self.anchor, fill)
+            residual = _motion.estimate(self.anchor, warped, valid=valid)
             if residual is not None:
                 h = predicted.then(residual)
         if h is None and self.previous is not None:  # a jump the prediction missed: frame to frame
@@ -634,8 +633,9 @@ def _whiten(image: np.ndarray, scale: float) -> np.ndarray:
 
 def _content_box(mean: np.ndarray, count: np.ndarray) -> tuple[int, int, int, int]:
     """(y0, y1, x0, x1): the part of a canvas that holds picture, without uniform borders (letterbox,
-    pillarbox, rotation corners filled by a codec) and without what few frames covered."""
-    covered = count >= 0.5 * count.max()
+    pillarbox). Every pixel any frame covered counts: the box sets the frame-size scale, and a zooming
+    clip covers its anchor's centre more often than its edges."""
+    covered = count > 0
     rows = np.flatnonzero(covered.any(axis=1))
     cols = np.flatnonzero(covered.any(axis=0))
     if rows.size == 0 or cols.size == 0:
@@ -740,7 +740,8 @@ SCALE_SWEEP = tuple(1.01**j for j in range(-12, 13))
 # hypothesis also sweeps up to 1.8 x the frame-size scale (a crop keeping 55% of the short side).
 CROP_SWEEP = SCALE_SWEEP + tuple(1.01**j for j in range(13, 60))
 COARSE_SIZE = 256  # canonical pixels of the centred region the sweep reads (a 1% scale step moves its edge < 1 px)
-REFINED_CANDIDATES = 6  # best sweep hypotheses refined on the whole box
+REFINED_CANDIDATES = 8  # best sweep hypotheses overall refined on the whole box (with the best of each geometry)
+NEAR_SWEEP = tuple(1.003**j for j in range(-13, 14) if j)  # +-4% around the frame-size scale, whole box
 
 
 def _detect_canvas(total: np.ndarray, count: np.ndarray, k: int, layout: _Layout, max_list: int) -> dict:
@@ -761,17 +762,27 @@ def _detect_canvas(total: np.ndarray, count: np.ndarray, k: int, layout: _Layout
     z_search, shift = _search(white, box, plain, layout)
     hyp = plain
     if z_search < STRONG_SEARCH_Z:
+        # A small scale drift (a zooming clip's window, a slight rescale) on the whole box first.
+        for rel in NEAR_SWEEP:
+            cand = plain.scaled(rel)
+            z, s = _search(white, box, cand, layout)
+            if z > z_search:
+                z_search, hyp, shift = z, cand, s
+    if z_search < STRONG_SEARCH_Z:
         # Sweep every geometry hypothesis over scales on a centred region (tolerant of a 1% scale step),
-        # then refine the best few on the whole box, which decides.
+        # then refine the best of each and the best few overall on the whole box, which decides.
         found = []
         for base in ([_Hypothesis(f, f * a) for a in (1.0,) + ASPECTS] + [_Hypothesis(f / a, f) for a in ASPECTS]
                      + [_Hypothesis(f, f, angle=t) for t in ANGLES] + [_Hypothesis(f, f, mirror=True)]):
             scales = CROP_SWEEP if (base.fy == base.fx and base.angle == 0.0 and not base.mirror) else SCALE_SWEEP
             cands = [base.scaled(rel) for rel in scales]
-            for z, cand in zip(_sweep_scores(white, box, cands, layout), cands):
-                found.append((z, cand))
-        found.sort(key=lambda item: -item[0])
-        for _, cand in found[:REFINED_CANDIDATES]:
+            scores = _sweep_scores(white, box, cands, layout)
+            found.append((float(scores.max()), cands[int(scores.argmax())], True))
+            found.extend((float(z), c, False) for z, c in zip(scores, cands))
+        per_base = [(z, c) for z, c, top in found if top]
+        overall = sorted(((z, c) for z, c, top in found if not top), key=lambda item: -item[0])
+        refined = per_base + overall[:REFINED_CANDIDATES]
+        for _, cand in refined:
             for rel in (1.0, 0.995, 1.005):
                 c2 = cand.scaled(rel)
                 z, s = _search(white, box, c2, layout)
