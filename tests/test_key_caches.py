@@ -9,6 +9,8 @@ import synthmark as sm
 from synthmark.watermark import audio as A
 from synthmark.watermark import video as V
 
+from . import media
+
 
 def _same_id_keys():
     a = sm.Key(b"cache-test-key-a-0123456789abcdef")
@@ -30,7 +32,7 @@ def test_audio_layout_cache_is_keyed_by_the_secret():
 def test_video_layout_and_pattern_caches_are_keyed_by_the_secret():
     a, b = _same_id_keys()
     assert V._Layout.for_key(a) is not V._Layout.for_key(b)
-    frame = np.full((360, 640), 128, np.uint8)
+    frame = np.ascontiguousarray(media.luma(media.pan_zoom_clip("coffee", 640, 360, 1)[0]).astype(np.uint8))
     ma = sm.VideoWatermarker(a, 7).embed(frame.copy())
     mb = sm.VideoWatermarker(b, 7).embed(frame.copy())
     assert not np.array_equal(ma, mb)

@@ -12,14 +12,14 @@ import synthmark as sm
 from synthmark.errors import AuditError, InvalidArgumentError
 
 from .test_audit import store_url  # noqa: F401  (SQLite and PostgreSQL stores)
+from . import media
 
 KEY = sm.Key.from_bytes(b"live-session-test-key-0123456789")
 
 
 def frames(n=12, h=240, w=320, seed=3):
-    rng = np.random.default_rng(seed)
-    base = rng.integers(40, 200, (h, w, 3)).astype(np.uint8)
-    return [np.roll(base, 2 * i, axis=1).copy() for i in range(n)]
+    """A camera pan over a real photograph (the mark follows the picture's motion)."""
+    return [np.ascontiguousarray(f) for f in media.pan_zoom_clip("astronaut", w, h, n, seed=seed)]
 
 
 def test_session_marks_frames_and_records_start_and_end(store_url):  # noqa: F811

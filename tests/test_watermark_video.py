@@ -219,7 +219,7 @@ def test_bad_key_and_key_never_in_text():
     with pytest.raises(InvalidTypeError, match="key"):
         sm.VideoWatermarker(b"raw bytes are not a Key", PAYLOAD)
     marker = sm.VideoWatermarker(KEY, PAYLOAD)
-    det = sm.detect_frames([np.zeros((160, 160), np.uint8)], key=KEY)
+    det = sm.detect_frames([np.zeros((128, 128), np.uint8)], key=KEY)
     secret = KEY.secret_bytes().hex()
     assert secret not in repr(marker) and secret not in repr(det) and secret not in str(det.details)
 

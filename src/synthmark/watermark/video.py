@@ -6,7 +6,8 @@ the coded payload (CRC-32 + K=15 rate-1/4 convolutional code, soft Viterbi in th
 are sync chips used to find the tile's scale, orientation and phase ("search" set), and 3/16 are
 held-out chips used only for the presence test ("test" set). Signs come from keyed streams.
 
-One scale model. One canonical pixel is min(H, W) / 360 frame pixels at every frame size, 256 px to 4K:
+One scale model. One canonical pixel is min(H, W) / 360 frame pixels at every frame size from 144 px to 4K
+(smaller frames, down to 96 px, are marked at 0.4 frame px per canonical px):
 a still or clip rescaled as a whole keeps its canonical grid, so the detector reads the scale from the
 frame size (and searches around it for crops, rotations and aspect changes).
 
@@ -74,9 +75,10 @@ from ._frames import PixelView, pixel_view
 from ._motion import IDENTITY, Similarity
 
 CANONICAL_SIDE = 360.0  # canonical pixels on a frame's short side, at every frame size
-# Smaller frames would put a canonical pixel under 0.4 frame pixels: the carriers (up to 3/16 cycles per
-# canonical pixel) would pass Nyquist.
-MIN_FRAME_SIDE = 144
+MIN_FRAME_SIDE = 96  # smaller frames cannot hold enough of a tile to be read back
+# A canonical pixel under 0.4 frame pixels would put the carriers (up to 3/16 cycles per canonical pixel)
+# past Nyquist: frames under 144 px (0.4 x 360) are marked at 0.4, so the one scale model holds from 144 px.
+MIN_SCALE = 0.4
 DEFAULT_FALSE_ALARM = 1e-6
 # Search statistic (max over alignments, not calibrated; it only steers the search): at or above this the
 # plain hypothesis (frame-size scale, upright) is taken without the geometry sweep.
@@ -128,7 +130,7 @@ def bin_factor(height: int, width: int) -> int:
 
 def embed_scale(height: int, width: int) -> float:
     """Frame pixels per canonical pixel of a height x width frame."""
-    return min(height, width) / CANONICAL_SIDE
+    return max(min(height, width) / CANONICAL_SIDE, MIN_SCALE)
 
 
 class _Layout:
@@ -754,7 +756,7 @@ def _detect_canvas(total: np.ndarray, count: np.ndarray, k: int, layout: _Layout
         return empty
     fill = float(mean[y0:y1, x0:x1].mean())
     mean = np.where(count > 0, mean, fill).astype(np.float32)
-    f = min(y1 - y0, x1 - x0) / CANONICAL_SIDE  # canvas px per canonical px if the box is the whole picture
+    f = max(min(y1 - y0, x1 - x0) / CANONICAL_SIDE, MIN_SCALE / k)  # canvas px per canonical px if the box is the whole picture
     white = _whiten(mean, f)
     white[count <= 0] = 0.0
 
