@@ -706,7 +706,10 @@ def _search(white: np.ndarray, box, hyp: _Hypothesis, layout: _Layout, size=None
     for flat_index in np.argpartition(corr, -3, axis=None)[-3:]:
         sy, sx = np.unravel_index(flat_index, corr.shape)
         dk.extract_chips(tile, _BASIS, int(sy), int(sx), chips)
-        z = _z(chips[layout.search_pos], layout.signs[layout.search_pos])
+        # weighted by how much of each carrier the search chips show survived (codecs drop the high ones
+        # first); a ranking statistic only, like the plain one
+        weighted = chips * _coefficient_weights(chips, layout)
+        z = _z(weighted[layout.search_pos], layout.signs[layout.search_pos])
         if z > best[0]:
             best = (z, (int(sy), int(sx)))
     return best
