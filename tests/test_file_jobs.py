@@ -457,6 +457,20 @@ def test_audio_watermark_survives_metadata_stripping_transcode(name, acodec, tar
     assert info.platform_label == "3"
 
 
+def test_labeled_mp3_is_encoded_at_the_watermark_bitrate(sources, key, tmp_path):
+    """label_file's own MP3 encode, like its AAC, gets >= 96 kb/s per channel (LAME's default 128 kb/s
+    stereo cost the MP3 -> labeled MP3 -> AAC job above its payload); an explicit audio_bitrate wins."""
+    def bit_rate(path):
+        with av.open(str(path)) as c:
+            return c.streams.audio[0].bit_rate
+
+    assert bit_rate(sources["tone.mp3"]) == 128_000
+    label(sources["tone.mp3"], tmp_path / "l.mp3", key)
+    assert bit_rate(tmp_path / "l.mp3") == 192_000
+    label(sources["tone.mp3"], tmp_path / "l128.mp3", key, audio_bitrate=128_000)
+    assert bit_rate(tmp_path / "l128.mp3") == 128_000
+
+
 def test_frame_too_small_for_labels_is_a_clean_error(key, tmp_path):
     src = samples.make_clip(tmp_path / "tiny.mp4", seconds=0.4, width=48, height=32)
     out = tmp_path / "out"
