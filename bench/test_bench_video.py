@@ -161,7 +161,7 @@ def test_detect_unmarked_clip_list_gate(benchmark, monkeypatch, list_size):
 @pytest.mark.parametrize("list_size", [1, 1024])
 def test_detect_noisy_still_list_walk(benchmark, monkeypatch, list_size):
     """A marked 640x360 still under noise sigma 40 where decode() fails the CRC and the list gives the
-    payload at rank 23 (tests/test_watermark_video.py): the price of a walk on top of a whole detection."""
+    payload at rank 695 (tests/test_watermark_video.py): the price of a walk on top of a whole detection."""
     from synthmark.watermark import video as video_wm
 
     benchmark.group = "detect-noisy-still-list"
@@ -169,7 +169,7 @@ def test_detect_noisy_still_list_walk(benchmark, monkeypatch, list_size):
     key, payload = sm.Key.from_bytes(bytes(range(32))), 0x1234_5678_9ABC_DEF0  # the test's key and payload
     base = media.pan_zoom_clip("coffee", 640, 360, 1)[0]
     marked = sm.VideoWatermarker(key, payload).embed(base.copy())
-    noisy = np.clip(np.round(marked + np.random.default_rng(0).normal(0, 40, marked.shape)), 0, 255).astype(np.uint8)
+    noisy = np.clip(np.round(marked + np.random.default_rng(3).normal(0, 40, marked.shape)), 0, 255).astype(np.uint8)
     det = benchmark(sm.detect_frames, noisy, key=key)
     assert det.found and det.payload == (None if list_size == 1 else payload)
     assert det.details["list_walks"] == (0 if list_size == 1 else 1)

@@ -242,32 +242,32 @@ def test_mark_moves_with_the_picture_and_reads_without_an_intra_frame():
     assert not sm.detect_frames(window, key=OTHER_KEY).found
 
 
-def test_long_clip_read_from_its_intra_frames():
-    """x264 CRF 35 keeps the mark of a moving clip almost only in the intra frame; over 100 frames the
-    mean (and the merged slots of the re-weighting) dilute it: the arrays give nothing (measured z -0.85,
-    this key). Decoded av.VideoFrames say which frames are intra-coded, and those alone give the payload."""
+def test_long_clip_read_after_crf35():
+    """x264 CRF 35 on a 100-frame panning clip of grass (the hardest texture): v1 kept its screen-fixed mark
+    almost only in the one intra frame and needed it read on its own; the v2 mark moves with the picture,
+    the P-frames predict it from the intra frame, and the aligned sum of all frames gives the payload.
+    Decoded av.VideoFrames and arrays give the same; another key finds nothing."""
     clip = media.pan_zoom_clip("grass", 1280, 720, 100, seed=0)
     marked = sm.watermark_frames(clip, key=KEY, payload=PAYLOAD)
     data = media.encode(marked, "libx264", crf=35, options={"preset": "veryfast"})
     with av.open(data) as container:
         frames = list(container.decode(video=0))
     det = sm.detect_frames(frames, key=KEY)
-    assert det.found and det.payload == PAYLOAD and det.details["intra_only"], det
+    assert det.found and det.payload == PAYLOAD, det
     assert det.details["intra_frames"] == 1 and det.details["frames"] == 100
     assert det.false_alarm < 1e-9
     assert not sm.detect_frames(frames, key=OTHER_KEY).found
-    # The caller can say it for arrays too.
     detector = sm.VideoDetector(KEY)
     for frame in frames:
         detector.add(frame.to_ndarray(format="rgb24"), keyframe=frame.key_frame)
     assert detector.result().payload == PAYLOAD
 
 
-@pytest.mark.parametrize("photo, sigma, seed", [("coffee", 40, 0), ("astronaut", 52, 1)])
+@pytest.mark.parametrize("photo, sigma, seed", [("coffee", 40, 3), ("astronaut", 52, 0)])
 def test_list_decoding_reads_what_viterbi_misses(monkeypatch, photo, sigma, seed):
-    """A marked still under heavy noise: the held-out test finds the mark (z 6.3 / 5.6) but decode()'s
+    """A marked still under heavy noise: the held-out test finds the mark (z 6.9 / 5.7) but decode()'s
     Viterbi path fails the CRC (measured: no payload with LIST_SIZE = 1); the CRC-aided list walk gives
-    the exact payload from a lower path (rank 23 / 246). Every CRC check made enters the false-alarm bound,
+    the exact payload from a lower path (rank 695 / 128). Every CRC check made enters the false-alarm bound,
     and another key neither finds anything nor walks the list."""
     from scipy.special import ndtr
 
