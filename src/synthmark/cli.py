@@ -133,8 +133,10 @@ def _cmd_demo(args) -> int:
         out_dir = Path(args.keep) if args.keep else Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
         src, dst = out_dir / "sample.mp4", out_dir / "sample.labeled.mp4"
-        print(f"1. making a {args.seconds:g} s sample clip (320x240 H.264 + AAC speech-like audio): {src}")
-        make_clip(src, seconds=args.seconds)
+        print(f"1. making a {args.seconds:g} s sample clip (640x360 H.264 + AAC speech-like audio): {src}")
+        # 640x360: the sample is smooth, generated-like content, and at 320x240 it carries too little of
+        # the content-bound mark to be read after two lossy encodes (label_file's and the re-upload's)
+        make_clip(src, seconds=args.seconds, width=640, height=360)
         key = Key.generate()
         print(f"2. labeling it with a fresh key {key.id} as producer DemoProvider, content id demo-0001")
         from .audit import AuditLog
