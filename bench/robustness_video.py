@@ -133,7 +133,6 @@ def main() -> int:
         "",
         f"Command: `python bench/robustness_video.py --clips {args.clips} --frames {args.frames} --size {args.size}"
         + (f" --only {args.only}" if args.only else "") + (f" --strength {args.strength:g}" if args.strength != 1.0 else "")
-        + (f" --blur {args.blur:g}" if args.blur is not None else "")
         + (f" --pre-crf {args.pre_crf}" if args.pre_crf is not None else "")
         + (f" --lists {args.lists}" if args.lists else "") + "`",
         "",
