@@ -15,10 +15,10 @@ import math
 import numpy as np
 from numba import njit
 
+from ._dct_kernels import BLOCK, TILE
+from ._dct_kernels import BLOCKS_PER_SIDE as TILE_BLOCKS
+
 MASK_BLOCK = 8
-TILE = 128
-BLOCK = 8
-TILE_BLOCKS = TILE // BLOCK
 
 
 @njit(cache=True, nogil=True, fastmath=True)

@@ -55,7 +55,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import fft as sfft
@@ -551,7 +551,6 @@ class VideoDetector:
             values, valid = group.tracker.warp(group.binned, h)
             group.canvases[-1].add(values, valid, bool(keyframe))
             event = "cut"  # the next frames align on this one: a new canvas
-            values, valid = group.binned, None
         if event == "cut":
             if group.ones is None:
                 group.ones = np.ones_like(group.binned)
@@ -696,10 +695,8 @@ def _search(white: np.ndarray, box, hyp: _Hypothesis, layout: _Layout, size=None
     canonical = _resample(white, box, hyp, size)
     if min(canonical.shape) < 32:
         return -np.inf, (0, 0)
-    folded = np.zeros((dk.TILE, dk.TILE))
-    counts = np.zeros((dk.TILE, dk.TILE))
-    vk.fold(canonical, dk.TILE, folded, counts)
-    tile = folded / np.sqrt(np.maximum(counts, 1.0))
+    tile = np.zeros((dk.TILE, dk.TILE))
+    _fold_tile(canonical, tile)
     corr = sfft.irfft2(sfft.rfft2(tile) * layout.search_template_fft, s=tile.shape)
     best = (-np.inf, (0, 0))
     chips = np.empty(dk.CHIPS_PER_TILE)
@@ -715,16 +712,20 @@ def _search(white: np.ndarray, box, hyp: _Hypothesis, layout: _Layout, size=None
     return best
 
 
+def _fold_tile(canonical: np.ndarray, out: np.ndarray) -> None:
+    """Fold a canonical image onto one tile (out, zeroed): sum / sqrt(n), every tile position on the same
+    noise scale."""
+    counts = np.zeros((dk.TILE, dk.TILE))
+    vk.fold(canonical, dk.TILE, out, counts)
+    out /= np.sqrt(np.maximum(counts, 1.0)).astype(out.dtype)
+
+
 def _sweep_scores(white: np.ndarray, box, hyps: list, layout: _Layout) -> np.ndarray:
     """A cheap ranking score per hypothesis for the sweep: the height of the phase-correlation peak of
     the folded centred region in standard deviations of the correlation surface (one batched FFT)."""
     tiles = np.zeros((len(hyps), dk.TILE, dk.TILE), np.float32)
-    counts = np.zeros((dk.TILE, dk.TILE))
     for i, hyp in enumerate(hyps):
-        canonical = _resample(white, box, hyp, COARSE_SIZE)
-        counts[:] = 0.0
-        vk.fold(canonical, dk.TILE, tiles[i], counts)
-        tiles[i] /= np.sqrt(np.maximum(counts, 1.0)).astype(np.float32)
+        _fold_tile(_resample(white, box, hyp, COARSE_SIZE), tiles[i])
     corr = sfft.irfft2(sfft.rfft2(tiles, axes=(1, 2)) * layout.search_template_fft[None], s=(dk.TILE, dk.TILE),
                        axes=(1, 2))
     flat = corr.reshape(len(hyps), -1)
@@ -809,17 +810,17 @@ def _detect_canvas(total: np.ndarray, count: np.ndarray, k: int, layout: _Layout
             better(base.scaled(rel))
     base = hyp
     for rel in (0.997, 1.003):
-        better(_Hypothesis(base.fy, base.fx * rel, base.angle, base.mirror, base.offset))
+        better(base.scaled(1.0, rel))
     if base.angle != 0.0:
         base = hyp
         for dt in (-0.25, 0.25):
-            better(_Hypothesis(base.fy, base.fx, base.angle + dt, base.mirror, base.offset))
+            better(replace(base, angle=base.angle + dt))
     for axis in (0, 1):
         base = hyp
         for frac in (-0.5, -0.25, 0.25, 0.5):
             offset = list(base.offset)
             offset[axis] += frac
-            better(_Hypothesis(base.fy, base.fx, base.angle, base.mirror, tuple(offset)))
+            better(replace(base, offset=tuple(offset)))
     result = _read(white, mean, box, hyp, shift, layout, max_list)
     result.update(z_search=float(z_search), scale=(hyp.fy * k, hyp.fx * k), hypothesis=(hyp.angle, hyp.mirror),
                   shift=shift)
